@@ -1,0 +1,16 @@
+#include "autoconfig.h"
+
+#include "config.h"
+
+#include <string.h>
+
+void config_init(struct config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->conn.port = VSPC_DEFAULT_PORT;
+	cfg->conn.api_version = VSPC_DEFAULT_API_VERSION;
+	cfg->token.env_name = "VSPC_TOKEN";
+	cfg->policy.mismatch_state = STATE_WARNING;
+	cfg->timeout_seconds = 10;
+	cfg->timeout_state = STATE_UNKNOWN;
+}

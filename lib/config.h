@@ -1,0 +1,78 @@
+/* The run's configuration: filled once by the argument parser, read-only
+ * afterwards. Each module receives only the sub-struct it needs.
+ *
+ * String pointers point into argv or at constants; nothing in it is freed. */
+#ifndef VSPC_CONFIG_H
+#define VSPC_CONFIG_H
+
+#include <stdbool.h>
+
+#include "range.h"
+#include "state.h"
+#include "vspc.h"
+
+/* A threshold as parsed and as the user wrote it (echoed in perfdata). */
+struct threshold {
+	bool set;
+	struct range range;
+	const char *text;
+};
+
+enum expect_bool {
+	EXPECT_ANY = 0,
+	EXPECT_TRUE,
+	EXPECT_FALSE
+};
+
+/* An expected UUID, or the expectation that the field is null. */
+struct expect_uid {
+	bool set;
+	bool none;
+	char uid[VSPC_UID_LEN + 1]; /* lower case */
+};
+
+/* What evaluate compares the decoded job with. */
+struct check_policy {
+	char job_uid[VSPC_UID_LEN + 1]; /* lower case */
+	struct threshold warning;
+	struct threshold critical;
+	enum expect_bool wan;
+	enum expect_bool cloud;
+	struct expect_uid source_wan;
+	struct expect_uid target_wan;
+	struct expect_uid cloud_host;
+	struct expect_uid target_host;
+	enum state mismatch_state;
+};
+
+/* Where the token comes from, in order of precedence. */
+struct token_source {
+	const char *file;   /* --token-file */
+	const char *inline_token; /* --token */
+	const char *env_name;     /* environment variable consulted last */
+};
+
+#define CONFIG_HOST_MAX 255
+
+struct connection {
+	char host[CONFIG_HOST_MAX + 1]; /* without IPv6 brackets */
+	unsigned port;
+	const char *ca_file;
+	bool insecure;
+	int ip_version; /* 0, 4 or 6 */
+	const char *api_version;
+};
+
+struct config {
+	struct connection conn;
+	struct token_source token;
+	struct check_policy policy;
+	unsigned timeout_seconds;
+	enum state timeout_state;
+	int verbose;
+};
+
+/* Sets every default. */
+void config_init(struct config *cfg);
+
+#endif

@@ -1,0 +1,72 @@
+/* HTTPS requests: the only user of libcurl.
+ *
+ * One client per run holds one libcurl easy handle, so consecutive requests
+ * to the same server reuse the connection (one TLS handshake per run).
+ * Redirects are never followed and only https is allowed. Every request is
+ * bounded by an absolute deadline and a body size cap. */
+#ifndef VSPC_HTTP_H
+#define VSPC_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+enum http_error {
+	HTTP_OK = 0,         /* a response arrived; look at its status */
+	HTTP_ERR_SETUP,      /* libcurl refused an option: a plugin fault */
+	HTTP_ERR_TIMEOUT,    /* the deadline passed */
+	HTTP_ERR_TOO_BIG,    /* the body passed the cap; the rest was not read */
+	HTTP_ERR_TRANSPORT   /* DNS, connection, TLS or protocol failure */
+};
+
+/* Called with one line of trace text (no newline) at -vvv. */
+typedef void (*http_trace_fn)(void *ctx, const char *line);
+
+struct http_options {
+	const char *ca_file;    /* NULL: the system's CA store */
+	bool insecure;          /* skip certificate and host name verification */
+	int ip_version;         /* 0 any, 4 or 6 */
+	const char *user_agent;
+	http_trace_fn trace;    /* NULL: no tracing */
+	void *trace_ctx;
+	const char *redact;     /* text replaced by **** in trace lines (the token) */
+};
+
+struct http_response {
+	long status;
+	struct buf body;        /* NUL-terminated */
+	char content_type[128]; /* "" if none */
+	char location[512];     /* Location header, "" if none */
+	long retry_after;       /* Retry-After header in seconds, -1 if none */
+	double seconds;         /* time the request took */
+};
+
+struct http_client;
+
+/* Initialises libcurl; call once at start-up, before any thread exists.
+ * Returns false if libcurl cannot start. */
+bool http_global_init(void);
+void http_global_cleanup(void);
+
+/* Creates a client. The options are copied (the strings are not: they must
+ * outlive the client). On failure returns NULL and writes a reason to @err. */
+struct http_client *http_client_new(const struct http_options *opt, char *err, size_t errlen);
+
+/* Frees a client. Accepts NULL. */
+void http_client_free(struct http_client *c);
+
+/* GETs @url with the extra request @headers (an array of @nheaders "Name:
+ * value" strings; they are wiped from libcurl's copies afterwards because
+ * they may hold the token). The body is collected into @resp->body up to
+ * @body_cap bytes. @resp must be released with http_response_free() whatever
+ * the result. On an error other than HTTP_OK a one-line reason is in @err. */
+enum http_error http_get(struct http_client *c, const char *url,
+			 const char *const *headers, size_t nheaders,
+			 int64_t deadline_ms, size_t body_cap,
+			 struct http_response *resp, char *err, size_t errlen);
+
+void http_response_free(struct http_response *resp);
+
+#endif

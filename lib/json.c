@@ -1,0 +1,419 @@
+#include "autoconfig.h"
+
+#include "json.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl/yajl_parse.h>
+
+struct json_member {
+	char *key; /* NULL in arrays */
+	size_t key_len;
+	struct json_value *value;
+};
+
+struct json_value {
+	enum json_type type;
+	bool boolean;
+	char *text; /* string contents or number text, NUL-terminated */
+	size_t text_len;
+	struct json_member *items; /* array elements or object members */
+	size_t count;
+	size_t alloc;
+};
+
+struct json_doc {
+	struct json_value *root;
+};
+
+/* The parse context handed to the yajl callbacks. */
+struct builder {
+	struct json_value *root;
+	struct json_value *stack[JSON_MAX_DEPTH];
+	size_t depth;
+	char *pending_key; /* the key of the next member of the open object */
+	size_t pending_key_len;
+	size_t nodes;
+	enum json_error error; /* why a callback cancelled the parse */
+};
+
+static void value_free(struct json_value *v)
+{
+	if (v == NULL)
+		return;
+	/* Depth is capped at JSON_MAX_DEPTH, so recursion is bounded. */
+	for (size_t i = 0; i < v->count; i++) {
+		free(v->items[i].key);
+		value_free(v->items[i].value);
+	}
+	free(v->items);
+	free(v->text);
+	free(v);
+}
+
+static char *copy_bytes(const unsigned char *s, size_t len)
+{
+	char *p = malloc(len + 1);
+
+	if (p == NULL)
+		return NULL;
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+/* Attaches @v to the open container (or makes it the root). Takes ownership
+ * of @v in every case. Returns 1 to continue parsing, 0 to cancel. */
+static int attach(struct builder *b, struct json_value *v)
+{
+	struct json_value *parent;
+	struct json_member *m;
+
+	if (v == NULL) {
+		b->error = JSON_ERR_NOMEM;
+		return 0;
+	}
+	if (++b->nodes > JSON_MAX_NODES) {
+		value_free(v);
+		b->error = JSON_ERR_LIMIT;
+		return 0;
+	}
+	if (b->depth == 0) {
+		b->root = v;
+		return 1;
+	}
+	parent = b->stack[b->depth - 1];
+	if (parent->count == parent->alloc) {
+		size_t n = parent->alloc ? parent->alloc * 2 : 4;
+		struct json_member *items = realloc(parent->items, n * sizeof *items);
+
+		if (items == NULL) {
+			value_free(v);
+			b->error = JSON_ERR_NOMEM;
+			return 0;
+		}
+		parent->items = items;
+		parent->alloc = n;
+	}
+	m = &parent->items[parent->count++];
+	m->key = b->pending_key;
+	m->key_len = b->pending_key_len;
+	m->value = v;
+	b->pending_key = NULL;
+	b->pending_key_len = 0;
+	return 1;
+}
+
+static struct json_value *value_new(enum json_type type)
+{
+	struct json_value *v = calloc(1, sizeof *v);
+
+	if (v)
+		v->type = type;
+	return v;
+}
+
+static int cb_null(void *ctx)
+{
+	return attach(ctx, value_new(JSON_NULL));
+}
+
+static int cb_boolean(void *ctx, int boolean)
+{
+	struct json_value *v = value_new(JSON_BOOL);
+
+	if (v)
+		v->boolean = boolean != 0;
+	return attach(ctx, v);
+}
+
+static struct json_value *text_value_new(enum json_type type, const unsigned char *s, size_t len)
+{
+	struct json_value *v = value_new(type);
+
+	if (v == NULL)
+		return NULL;
+	v->text = copy_bytes(s, len);
+	if (v->text == NULL) {
+		free(v);
+		return NULL;
+	}
+	v->text_len = len;
+	return v;
+}
+
+static int cb_number(void *ctx, const char *s, size_t len)
+{
+	return attach(ctx, text_value_new(JSON_NUMBER, (const unsigned char *)s, len));
+}
+
+static int cb_string(void *ctx, const unsigned char *s, size_t len)
+{
+	return attach(ctx, text_value_new(JSON_STRING, s, len));
+}
+
+static int open_container(struct builder *b, enum json_type type)
+{
+	struct json_value *v;
+
+	if (b->depth == JSON_MAX_DEPTH) {
+		b->error = JSON_ERR_LIMIT;
+		return 0;
+	}
+	v = value_new(type);
+	if (!attach(b, v))
+		return 0;
+	b->stack[b->depth++] = v;
+	return 1;
+}
+
+static int cb_start_map(void *ctx)
+{
+	return open_container(ctx, JSON_OBJECT);
+}
+
+static int cb_start_array(void *ctx)
+{
+	return open_container(ctx, JSON_ARRAY);
+}
+
+static int cb_end_container(void *ctx)
+{
+	struct builder *b = ctx;
+
+	b->depth--;
+	return 1;
+}
+
+static int cb_map_key(void *ctx, const unsigned char *key, size_t len)
+{
+	struct builder *b = ctx;
+
+	free(b->pending_key);
+	b->pending_key = copy_bytes(key, len);
+	b->pending_key_len = len;
+	if (b->pending_key == NULL) {
+		b->error = JSON_ERR_NOMEM;
+		return 0;
+	}
+	return 1;
+}
+
+static const yajl_callbacks builder_callbacks = {
+	.yajl_null = cb_null,
+	.yajl_boolean = cb_boolean,
+	.yajl_number = cb_number,
+	.yajl_string = cb_string,
+	.yajl_start_map = cb_start_map,
+	.yajl_map_key = cb_map_key,
+	.yajl_end_map = cb_end_container,
+	.yajl_start_array = cb_start_array,
+	.yajl_end_array = cb_end_container,
+};
+
+/* yajl's error text spans several lines (message, excerpt, caret); keep the
+ * first line only, with control characters turned into spaces. */
+static void flatten_yajl_error(yajl_handle h, const char *text, size_t len,
+			       char *err, size_t errlen)
+{
+	unsigned char *msg = yajl_get_error(h, 0, (const unsigned char *)text, len);
+	size_t i;
+
+	snprintf(err, errlen, "%s", msg ? (const char *)msg : "parse error");
+	for (i = 0; err[i]; i++) {
+		if (err[i] == '\n') {
+			err[i] = '\0';
+			break;
+		}
+		if ((unsigned char)err[i] < 0x20)
+			err[i] = ' ';
+	}
+	if (msg)
+		yajl_free_error(h, msg);
+}
+
+static void report_builder_error(const struct builder *b, char *err, size_t errlen)
+{
+	if (b->error == JSON_ERR_NOMEM)
+		snprintf(err, errlen, "out of memory");
+	else if (b->depth >= JSON_MAX_DEPTH)
+		snprintf(err, errlen, "nested deeper than %d levels", JSON_MAX_DEPTH);
+	else
+		snprintf(err, errlen, "more than %d values", JSON_MAX_NODES);
+}
+
+enum json_error json_parse(const char *text, size_t len, struct json_doc **out,
+			   char *err, size_t errlen)
+{
+	struct builder b;
+	yajl_handle h;
+	yajl_status st;
+	enum json_error rc = JSON_OK;
+
+	*out = NULL;
+	memset(&b, 0, sizeof b);
+	h = yajl_alloc(&builder_callbacks, NULL, &b);
+	if (h == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return JSON_ERR_NOMEM;
+	}
+	st = yajl_parse(h, (const unsigned char *)text, len);
+	if (st == yajl_status_ok)
+		st = yajl_complete_parse(h);
+	if (st == yajl_status_client_canceled) {
+		rc = b.error;
+		report_builder_error(&b, err, errlen);
+	} else if (st != yajl_status_ok) {
+		rc = JSON_ERR_SYNTAX;
+		flatten_yajl_error(h, text, len, err, errlen);
+	} else if (b.root == NULL) {
+		rc = JSON_ERR_SYNTAX;
+		snprintf(err, errlen, "empty document");
+	}
+	yajl_free(h);
+	free(b.pending_key);
+	if (rc == JSON_OK) {
+		*out = malloc(sizeof **out);
+		if (*out == NULL) {
+			snprintf(err, errlen, "out of memory");
+			rc = JSON_ERR_NOMEM;
+		} else {
+			(*out)->root = b.root;
+			return JSON_OK;
+		}
+	}
+	value_free(b.root);
+	return rc;
+}
+
+void json_free(struct json_doc *doc)
+{
+	if (doc == NULL)
+		return;
+	value_free(doc->root);
+	free(doc);
+}
+
+const struct json_value *json_root(const struct json_doc *doc)
+{
+	return doc->root;
+}
+
+enum json_type json_type_of(const struct json_value *v)
+{
+	return v->type;
+}
+
+const char *json_type_name(enum json_type t)
+{
+	switch (t) {
+	case JSON_NULL:
+		return "null";
+	case JSON_BOOL:
+		return "boolean";
+	case JSON_NUMBER:
+		return "number";
+	case JSON_STRING:
+		return "string";
+	case JSON_ARRAY:
+		return "array";
+	case JSON_OBJECT:
+		return "object";
+	}
+	return "value";
+}
+
+enum json_error json_object_get(const struct json_value *obj, const char *key,
+				const struct json_value **out)
+{
+	size_t key_len = strlen(key);
+	const struct json_value *found = NULL;
+
+	*out = NULL;
+	if (obj->type != JSON_OBJECT)
+		return JSON_ERR_TYPE;
+	for (size_t i = 0; i < obj->count; i++) {
+		const struct json_member *m = &obj->items[i];
+
+		if (m->key_len != key_len || memcmp(m->key, key, key_len) != 0)
+			continue;
+		if (found)
+			return JSON_ERR_DUPLICATE;
+		found = m->value;
+	}
+	if (found == NULL)
+		return JSON_ERR_MISSING;
+	*out = found;
+	return JSON_OK;
+}
+
+size_t json_count(const struct json_value *v)
+{
+	return (v->type == JSON_ARRAY || v->type == JSON_OBJECT) ? v->count : 0;
+}
+
+const struct json_value *json_array_at(const struct json_value *arr, size_t i)
+{
+	if (arr->type != JSON_ARRAY || i >= arr->count)
+		return NULL;
+	return arr->items[i].value;
+}
+
+enum json_error json_get_string(const struct json_value *v, const char **s, size_t *len)
+{
+	if (v->type != JSON_STRING)
+		return JSON_ERR_TYPE;
+	*s = v->text;
+	*len = v->text_len;
+	return JSON_OK;
+}
+
+enum json_error json_get_bool(const struct json_value *v, bool *out)
+{
+	if (v->type != JSON_BOOL)
+		return JSON_ERR_TYPE;
+	*out = v->boolean;
+	return JSON_OK;
+}
+
+enum json_error json_get_int64(const struct json_value *v, int64_t *out)
+{
+	char *end;
+	long long n;
+
+	if (v->type != JSON_NUMBER)
+		return JSON_ERR_TYPE;
+	/* yajl has checked the JSON number grammar; reject fraction/exponent. */
+	if (strpbrk(v->text, ".eE") != NULL)
+		return JSON_ERR_RANGE;
+	errno = 0;
+	n = strtoll(v->text, &end, 10);
+	if (errno == ERANGE || *end != '\0')
+		return JSON_ERR_RANGE;
+	*out = (int64_t)n;
+	return JSON_OK;
+}
+
+enum json_error json_get_double(const struct json_value *v, double *out)
+{
+	char *end;
+	double d;
+
+	if (v->type != JSON_NUMBER)
+		return JSON_ERR_TYPE;
+	errno = 0;
+	d = strtod(v->text, &end);
+	if (*end != '\0' || !isfinite(d) || (errno == ERANGE && fabs(d) > 1.0))
+		return JSON_ERR_RANGE;
+	*out = d;
+	return JSON_OK;
+}
+
+const char *json_number_text(const struct json_value *v)
+{
+	return v->type == JSON_NUMBER ? v->text : NULL;
+}

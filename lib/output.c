@@ -1,0 +1,204 @@
+#include "autoconfig.h"
+
+#include "output.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <string.h>
+
+#define SUMMARY_CAP (4 * 1024)
+#define LONG_OUTPUT_CAP (64 * 1024)
+#define PERFDATA_CAP (4 * 1024)
+#define PART_MAX 2048
+
+void result_init(struct result *res, int verbosity)
+{
+	res->state = STATE_OK;
+	res->verbosity = verbosity;
+	buf_init(&res->summary, SUMMARY_CAP);
+	buf_init(&res->long_output, LONG_OUTPUT_CAP);
+	buf_init(&res->perfdata, PERFDATA_CAP);
+}
+
+void result_free(struct result *res)
+{
+	buf_free(&res->summary);
+	buf_free(&res->long_output);
+	buf_free(&res->perfdata);
+}
+
+void result_raise(struct result *res, enum state s)
+{
+	res->state = state_worst(res->state, s);
+}
+
+/* Length of a valid UTF-8 sequence starting at @s (at most @n bytes), or 0
+ * when the bytes there are not valid UTF-8. */
+static size_t utf8_sequence_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	unsigned int cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+void output_sanitise(char *dst, size_t dstlen, const char *src, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t i = 0;
+	size_t o = 0;
+	bool truncated = false;
+
+	if (dstlen == 0)
+		return;
+	while (i < len) {
+		size_t n = utf8_sequence_len(s + i, len - i);
+
+		if (o + (n ? n : 1) + 1 > dstlen) {
+			truncated = true;
+			break;
+		}
+		if (n == 0) {
+			dst[o++] = '?';
+			i++;
+		} else if (n == 1) {
+			unsigned char c = s[i++];
+
+			dst[o++] = (c < 0x20 || c == 0x7f) ? ' ' : (c == '|') ? '/' : (char)c;
+		} else {
+			memcpy(dst + o, s + i, n);
+			o += n;
+			i += n;
+		}
+	}
+	if (truncated && dstlen >= 4) {
+		/* back up to a character boundary with room for "..." */
+		o = o > dstlen - 4 ? dstlen - 4 : o;
+		while (o > 0 && ((unsigned char)dst[o] & 0xc0) == 0x80)
+			o--;
+		memcpy(dst + o, "...", 3);
+		o += 3;
+	}
+	dst[o] = '\0';
+}
+
+/* Formats into a bounded scratch buffer and sanitises the result. */
+static void format_part(char *out, size_t outlen, const char *fmt, va_list ap)
+{
+	char raw[PART_MAX];
+	int n = vsnprintf(raw, sizeof raw, fmt, ap);
+	size_t len;
+
+	if (n < 0)
+		n = 0;
+	len = (size_t)n < sizeof raw ? (size_t)n : sizeof raw - 1;
+	output_sanitise(out, outlen, raw, len);
+}
+
+void result_summary(struct result *res, const char *fmt, ...)
+{
+	char part[PART_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	format_part(part, sizeof part, fmt, ap);
+	va_end(ap);
+	if (res->summary.len)
+		(void)buf_append_str(&res->summary, ", ");
+	(void)buf_append_str(&res->summary, part);
+}
+
+void result_fail(struct result *res, enum state s, const char *fmt, ...)
+{
+	char part[PART_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	format_part(part, sizeof part, fmt, ap);
+	va_end(ap);
+	res->state = s;
+	buf_reset(&res->summary);
+	(void)buf_append_str(&res->summary, part);
+}
+
+void result_line(struct result *res, int level, const char *fmt, ...)
+{
+	char part[PART_MAX];
+	va_list ap;
+
+	if (level > res->verbosity)
+		return;
+	va_start(ap, fmt);
+	format_part(part, sizeof part, fmt, ap);
+	va_end(ap);
+	if (buf_printf(&res->long_output, "%s\n", part) != BUF_OK)
+		(void)buf_append_str(&res->long_output, "...\n");
+}
+
+static bool label_needs_quotes(const char *label)
+{
+	return strpbrk(label, " '=") != NULL || *label == '\0';
+}
+
+static void append_label(struct buf *b, const char *label)
+{
+	char clean[256];
+
+	output_sanitise(clean, sizeof clean, label, strlen(label));
+	if (!label_needs_quotes(clean)) {
+		(void)buf_append_str(b, clean);
+		return;
+	}
+	(void)buf_append_str(b, "'");
+	for (const char *p = clean; *p; p++) {
+		if (*p == '\'')
+			(void)buf_append_str(b, "''");
+		else
+			(void)buf_append(b, p, 1);
+	}
+	(void)buf_append_str(b, "'");
+}
+
+void result_perf(struct result *res, const struct perfdata *pd)
+{
+	struct buf *b = &res->perfdata;
+
+	if (b->len)
+		(void)buf_append_str(b, " ");
+	append_label(b, pd->label);
+	(void)buf_printf(b, "=%.*f%s;%s;%s;%s;%s", pd->decimals, pd->value, pd->uom,
+			 pd->warn ? pd->warn : "", pd->crit ? pd->crit : "",
+			 pd->min ? pd->min : "", pd->max ? pd->max : "");
+}
+
+int output_print(const struct result *res, FILE *out)
+{
+	fprintf(out, "%s %s - %s", OUTPUT_PREFIX, state_name(res->state), buf_str(&res->summary));
+	if (res->perfdata.len)
+		fprintf(out, " | %s", buf_str(&res->perfdata));
+	fputc('\n', out);
+	fputs(buf_str(&res->long_output), out);
+	if (fflush(out) != 0 || ferror(out))
+		return -1;
+	return 0;
+}

@@ -1,0 +1,69 @@
+/* The check result and the one place that prints it.
+ *
+ * A result collects a state, a summary, long-output lines and perfdata. Text
+ * added to a result may come from the server: every piece is sanitised as it
+ * is added (control characters become spaces, '|' becomes '/'), so nothing a
+ * server sends can start a new line or forge perfdata. Each part has a size
+ * cap; text beyond it is dropped. result_free() accepts a zeroed result. */
+#ifndef VSPC_OUTPUT_H
+#define VSPC_OUTPUT_H
+
+#include <stdio.h>
+
+#include "buf.h"
+#include "state.h"
+
+#define OUTPUT_PREFIX "VSPC REPLICATION"
+
+struct result {
+	enum state state;
+	int verbosity; /* long-output lines above this level are dropped */
+	struct buf summary;
+	struct buf long_output;
+	struct buf perfdata;
+};
+
+struct perfdata {
+	const char *label;
+	double value;
+	int decimals;    /* digits after the point */
+	const char *uom; /* "" or a unit such as "s" or "B" */
+	const char *warn; /* threshold text as the user gave it, or NULL */
+	const char *crit;
+	const char *min; /* NULL for none */
+	const char *max;
+};
+
+/* An OK result with empty texts. */
+void result_init(struct result *res, int verbosity);
+void result_free(struct result *res);
+
+/* Raises the state to the worse of the current one and @s. */
+void result_raise(struct result *res, enum state s);
+
+/* Appends a part to the summary, separated from earlier parts by ", ". */
+void result_summary(struct result *res, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Replaces the state and summary with a single reason: for faults that end
+ * a check (bad answer, timeout, usage error). Long output is kept. */
+void result_fail(struct result *res, enum state s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Adds a long-output line if @level <= the result's verbosity. */
+void result_line(struct result *res, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Appends a perfdata item; the label is quoted when it needs to be. */
+void result_perf(struct result *res, const struct perfdata *pd);
+
+/* Writes "PREFIX STATE - summary | perfdata", then the long output, to @out.
+ * Returns 0, or -1 if the stream reported an error. */
+int output_print(const struct result *res, FILE *out);
+
+/* Copies @len bytes of untrusted text to @dst (@dstlen bytes, always
+ * NUL-terminated, truncated with "..." when longer), replacing control
+ * characters and '|' and dropping invalid UTF-8 bytes as '?'. */
+void output_sanitise(char *dst, size_t dstlen, const char *src, size_t len);
+
+#endif

@@ -1,0 +1,296 @@
+#include "autoconfig.h"
+
+#include "vspc.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "json.h"
+
+#define JOB_PATH "/api/v3/infrastructure/backupServers/jobs/replicationVmJobs/"
+
+bool vspc_uid_valid(const char *s, size_t len)
+{
+	if (len != VSPC_UID_LEN)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+			return false;
+	}
+	return true;
+}
+
+void vspc_uid_normalise(char *dst, const char *uid)
+{
+	for (size_t i = 0; i < VSPC_UID_LEN; i++)
+		dst[i] = (char)tolower((unsigned char)uid[i]);
+	dst[VSPC_UID_LEN] = '\0';
+}
+
+bool vspc_replication_job_url(char *dst, size_t dstlen, const char *host,
+			      unsigned port, const char *uid)
+{
+	const char *zone = strchr(host, '%');
+	bool ipv6 = strchr(host, ':') != NULL;
+	int n;
+
+	if (ipv6 && zone)
+		n = snprintf(dst, dstlen, "https://[%.*s%%25%s]:%u" JOB_PATH "%s",
+			     (int)(zone - host), host, zone + 1, port, uid);
+	else if (ipv6)
+		n = snprintf(dst, dstlen, "https://[%s]:%u" JOB_PATH "%s", host, port, uid);
+	else
+		n = snprintf(dst, dstlen, "https://%s:%u" JOB_PATH "%s", host, port, uid);
+	return n > 0 && (size_t)n < dstlen;
+}
+
+static void field_invalid(struct vspc_field *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void field_invalid(struct vspc_field *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	f->state = VSPC_FIELD_INVALID;
+	va_start(ap, fmt);
+	vsnprintf(f->problem, sizeof f->problem, fmt, ap);
+	va_end(ap);
+}
+
+/* Looks @key up and classifies absent, duplicated and null values. Returns
+ * the value only when there is exactly one and it is not null. */
+static const struct json_value *field_lookup(const struct json_value *obj, const char *key,
+					     struct vspc_field *f)
+{
+	const struct json_value *v;
+	enum json_error rc = json_object_get(obj, key, &v);
+
+	memset(f, 0, sizeof *f);
+	if (rc == JSON_ERR_MISSING) {
+		f->state = VSPC_FIELD_ABSENT;
+		return NULL;
+	}
+	if (rc == JSON_ERR_DUPLICATE) {
+		field_invalid(f, "occurs more than once");
+		return NULL;
+	}
+	if (json_type_of(v) == JSON_NULL) {
+		f->state = VSPC_FIELD_NULL;
+		return NULL;
+	}
+	return v;
+}
+
+static void decode_uid(const struct json_value *obj, const char *key, struct vspc_uid *out)
+{
+	const struct json_value *v = field_lookup(obj, key, &out->f);
+	const char *s;
+	size_t len;
+
+	if (v == NULL)
+		return;
+	if (json_get_string(v, &s, &len) != JSON_OK) {
+		field_invalid(&out->f, "is %s, expected a UUID string",
+			      json_type_name(json_type_of(v)));
+		return;
+	}
+	if (!vspc_uid_valid(s, len)) {
+		field_invalid(&out->f, "is not a UUID");
+		return;
+	}
+	vspc_uid_normalise(out->value, s);
+	out->f.state = VSPC_FIELD_VALUE;
+}
+
+static void decode_bool(const struct json_value *obj, const char *key, struct vspc_bool *out)
+{
+	const struct json_value *v = field_lookup(obj, key, &out->f);
+
+	if (v == NULL)
+		return;
+	if (json_get_bool(v, &out->value) != JSON_OK) {
+		field_invalid(&out->f, "is %s, expected true or false",
+			      json_type_name(json_type_of(v)));
+		return;
+	}
+	out->f.state = VSPC_FIELD_VALUE;
+}
+
+static void decode_count(const struct json_value *obj, const char *key, struct vspc_count *out)
+{
+	const struct json_value *v = field_lookup(obj, key, &out->f);
+	int64_t n;
+	enum json_error rc;
+
+	if (v == NULL)
+		return;
+	rc = json_get_int64(v, &n);
+	if (rc == JSON_ERR_TYPE) {
+		field_invalid(&out->f, "is %s, expected an integer",
+			      json_type_name(json_type_of(v)));
+	} else if (rc != JSON_OK || n > INT32_MAX) {
+		field_invalid(&out->f, "is %.40s, not a 32-bit whole number", json_number_text(v));
+	} else if (n < 0) {
+		field_invalid(&out->f, "is %.40s, a negative count", json_number_text(v));
+	} else {
+		out->value = (int32_t)n;
+		out->f.state = VSPC_FIELD_VALUE;
+	}
+}
+
+static void decode_job_fields(const struct json_value *data, struct vspc_replication_job *job)
+{
+	decode_uid(data, "instanceUid", &job->instance_uid);
+	decode_uid(data, "uniqueUid", &job->unique_uid);
+	decode_count(data, "protectedVmCount", &job->protected_vm_count);
+	decode_bool(data, "isCloudJob", &job->is_cloud_job);
+	decode_uid(data, "cloudHostUid", &job->cloud_host_uid);
+	decode_uid(data, "targetHostUid", &job->target_host_uid);
+	decode_uid(data, "sourceWanAcceleratorUid", &job->source_wan_uid);
+	decode_uid(data, "targetWanAcceleratorUid", &job->target_wan_uid);
+	decode_bool(data, "throughWanAccelerators", &job->through_wan);
+}
+
+/* Collects the messages of an "errors" array into @out (joined by " / "),
+ * turning the documented \r\n line breaks into spaces. */
+static void collect_messages(const struct json_value *errors, char *out, size_t outlen)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < json_count(errors) && used + 1 < outlen; i++) {
+		const struct json_value *item = json_array_at(errors, i);
+		const struct json_value *msg;
+		const char *s;
+		size_t len;
+
+		if (json_type_of(item) != JSON_OBJECT ||
+		    json_object_get(item, "message", &msg) != JSON_OK ||
+		    json_get_string(msg, &s, &len) != JSON_OK || len == 0)
+			continue;
+		if (used) {
+			snprintf(out + used, outlen - used, " / ");
+			used += strlen(out + used);
+		}
+		for (size_t k = 0; k < len && used + 1 < outlen; k++) {
+			if (s[k] == '\r' && k + 1 < len && s[k + 1] == '\n')
+				continue;
+			out[used++] = (s[k] == '\n' || s[k] == '\0') ? ' ' : s[k];
+		}
+		out[used] = '\0';
+	}
+}
+
+static enum vspc_error parse_object(const char *body, size_t len, struct json_doc **doc,
+				    char *err, size_t errlen)
+{
+	char why[160];
+	enum json_error jrc = json_parse(body, len, doc, why, sizeof why);
+
+	if (jrc == JSON_ERR_NOMEM) {
+		snprintf(err, errlen, "out of memory decoding the answer");
+		return VSPC_ERR_NOMEM;
+	}
+	if (jrc != JSON_OK) {
+		snprintf(err, errlen, "answer is not valid JSON: %s", why);
+		return VSPC_ERR_JSON;
+	}
+	if (json_type_of(json_root(*doc)) != JSON_OBJECT) {
+		snprintf(err, errlen, "answer is a JSON %s, expected an object",
+			 json_type_name(json_type_of(json_root(*doc))));
+		return VSPC_ERR_ENVELOPE;
+	}
+	return VSPC_OK;
+}
+
+/* A success envelope must have exactly one "data" object and no errors. */
+static enum vspc_error envelope_data(const struct json_value *root, const struct json_value **data,
+				     char *err, size_t errlen)
+{
+	const struct json_value *errors;
+	enum json_error jrc;
+
+	if (json_object_get(root, "errors", &errors) == JSON_OK &&
+	    json_type_of(errors) == JSON_ARRAY && json_count(errors) > 0) {
+		char msg[256];
+
+		collect_messages(errors, msg, sizeof msg);
+		snprintf(err, errlen, "answer carries errors: %s", msg[0] ? msg : "(no message)");
+		return VSPC_ERR_ENVELOPE;
+	}
+	jrc = json_object_get(root, "data", data);
+	if (jrc == JSON_ERR_MISSING) {
+		snprintf(err, errlen, "answer has no \"data\" member");
+		return VSPC_ERR_ENVELOPE;
+	}
+	if (jrc == JSON_ERR_DUPLICATE) {
+		snprintf(err, errlen, "answer has \"data\" more than once");
+		return VSPC_ERR_ENVELOPE;
+	}
+	if (json_type_of(*data) != JSON_OBJECT) {
+		snprintf(err, errlen, "\"data\" is %s, expected an object",
+			 json_type_name(json_type_of(*data)));
+		return VSPC_ERR_ENVELOPE;
+	}
+	return VSPC_OK;
+}
+
+enum vspc_error vspc_decode_replication_job(const char *body, size_t len,
+					    struct vspc_replication_job *job,
+					    char *err, size_t errlen)
+{
+	struct json_doc *doc = NULL;
+	const struct json_value *data;
+	enum vspc_error rc;
+
+	memset(job, 0, sizeof *job);
+	rc = parse_object(body, len, &doc, err, errlen);
+	if (rc == VSPC_OK)
+		rc = envelope_data(json_root(doc), &data, err, errlen);
+	if (rc == VSPC_OK)
+		decode_job_fields(data, job);
+	json_free(doc);
+	return rc;
+}
+
+static double retry_after_of(const struct json_value *obj)
+{
+	const struct json_value *v;
+	double d;
+
+	if (json_object_get(obj, "retryAfter", &v) == JSON_OK &&
+	    json_get_double(v, &d) == JSON_OK && d >= 0)
+		return d;
+	return -1;
+}
+
+void vspc_decode_errors(const char *body, size_t len, struct vspc_error_info *out)
+{
+	struct json_doc *doc = NULL;
+	const struct json_value *root;
+	const struct json_value *errors;
+	char ignored[8];
+
+	out->message[0] = '\0';
+	out->retry_after = -1;
+	if (parse_object(body, len, &doc, ignored, sizeof ignored) != VSPC_OK)
+		goto out;
+	root = json_root(doc);
+	out->retry_after = retry_after_of(root);
+	if (json_object_get(root, "errors", &errors) != JSON_OK ||
+	    json_type_of(errors) != JSON_ARRAY)
+		goto out;
+	collect_messages(errors, out->message, sizeof out->message);
+	for (size_t i = 0; i < json_count(errors) && out->retry_after < 0; i++) {
+		const struct json_value *item = json_array_at(errors, i);
+
+		if (json_type_of(item) == JSON_OBJECT)
+			out->retry_after = retry_after_of(item);
+	}
+out:
+	json_free(doc);
+}

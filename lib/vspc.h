@@ -1,0 +1,94 @@
+/* What we know about the VSPC REST API v3: URLs, envelopes, error bodies and
+ * the decoding of a replication job into a plain struct.
+ *
+ * Decoding never trusts the server: every field we know is recorded as
+ * absent, null, a value, or invalid with the reason, and the caller decides
+ * which of them matter. Unknown keys are ignored. */
+#ifndef VSPC_VSPC_H
+#define VSPC_VSPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VSPC_UID_LEN 36
+#define VSPC_DEFAULT_PORT 1280
+#define VSPC_DEFAULT_API_VERSION "3.6"
+#define VSPC_JOB_BODY_CAP (8u * 1024u * 1024u)
+
+enum vspc_error {
+	VSPC_OK = 0,
+	VSPC_ERR_JSON,     /* the body is not JSON */
+	VSPC_ERR_ENVELOPE, /* JSON, but not the documented envelope */
+	VSPC_ERR_NOMEM
+};
+
+enum vspc_field_state {
+	VSPC_FIELD_ABSENT = 0,
+	VSPC_FIELD_NULL,
+	VSPC_FIELD_VALUE,
+	VSPC_FIELD_INVALID
+};
+
+struct vspc_field {
+	enum vspc_field_state state;
+	char problem[96]; /* for INVALID: e.g. "is a string, expected an integer" */
+};
+
+struct vspc_uid {
+	struct vspc_field f;
+	char value[VSPC_UID_LEN + 1]; /* lower case */
+};
+
+struct vspc_bool {
+	struct vspc_field f;
+	bool value;
+};
+
+struct vspc_count {
+	struct vspc_field f;
+	int32_t value; /* 0 or more */
+};
+
+/* BackupServerReplicationVmJob */
+struct vspc_replication_job {
+	struct vspc_uid instance_uid;
+	struct vspc_uid unique_uid;
+	struct vspc_count protected_vm_count;
+	struct vspc_bool is_cloud_job;
+	struct vspc_uid cloud_host_uid;
+	struct vspc_uid target_host_uid;
+	struct vspc_uid source_wan_uid;
+	struct vspc_uid target_wan_uid;
+	struct vspc_bool through_wan;
+};
+
+/* The first messages of an error envelope, and the retry hint of a 429. */
+struct vspc_error_info {
+	char message[512];  /* "" if the body had none */
+	double retry_after; /* seconds; < 0 if the body had none */
+};
+
+/* True if the @len bytes at @s are a UUID in 8-4-4-4-12 hex form. */
+bool vspc_uid_valid(const char *s, size_t len);
+
+/* Copies a valid UUID in lower case to @dst (VSPC_UID_LEN + 1 bytes). */
+void vspc_uid_normalise(char *dst, const char *uid);
+
+/* Writes "https://HOST:PORT/api/v3/infrastructure/backupServers/jobs/
+ * replicationVmJobs/UID" to @dst. IPv6 literals are bracketed and a zone
+ * separator is percent-encoded. Returns false if it does not fit. */
+bool vspc_replication_job_url(char *dst, size_t dstlen, const char *host,
+			      unsigned port, const char *uid);
+
+/* Decodes a 200 answer to GET .../replicationVmJobs/{uid}. On error writes a
+ * one-line reason to @err; *@job is then unspecified. */
+enum vspc_error vspc_decode_replication_job(const char *body, size_t len,
+					    struct vspc_replication_job *job,
+					    char *err, size_t errlen);
+
+/* Reads an error envelope ({"errors": [{"message", "type", "code", ...}]}) as
+ * far as it makes sense; anything else leaves an empty message. */
+void vspc_decode_errors(const char *body, size_t len, struct vspc_error_info *out);
+
+#endif

@@ -1,0 +1,421 @@
+#include "autoconfig.h"
+
+#include "cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "range.h"
+#include "state.h"
+#include "vspc.h"
+
+#define MAX_TIMEOUT 86400
+#define MAX_VERBOSE 3
+
+/* Long-only options get values above the char range. */
+enum {
+	OPT_TOKEN = 256,
+	OPT_WAN,
+	OPT_SOURCE_WAN,
+	OPT_TARGET_WAN,
+	OPT_CLOUD,
+	OPT_CLOUD_HOST,
+	OPT_TARGET_HOST,
+	OPT_MISMATCH_STATE,
+	OPT_CA_FILE,
+	OPT_INSECURE,
+	OPT_API_VERSION
+};
+
+static const char short_options[] = "H:p:j:T:w:c:t:46vhV";
+
+/* Sorted by name. */
+static const struct option long_options[] = {
+	{"api-version", required_argument, NULL, OPT_API_VERSION},
+	{"ca-file", required_argument, NULL, OPT_CA_FILE},
+	{"cloud", required_argument, NULL, OPT_CLOUD},
+	{"cloud-host", required_argument, NULL, OPT_CLOUD_HOST},
+	{"critical", required_argument, NULL, 'c'},
+	{"help", no_argument, NULL, 'h'},
+	{"hostname", required_argument, NULL, 'H'},
+	{"insecure", no_argument, NULL, OPT_INSECURE},
+	{"ipv4", no_argument, NULL, '4'},
+	{"ipv6", no_argument, NULL, '6'},
+	{"job", required_argument, NULL, 'j'},
+	{"mismatch-state", required_argument, NULL, OPT_MISMATCH_STATE},
+	{"port", required_argument, NULL, 'p'},
+	{"source-wan", required_argument, NULL, OPT_SOURCE_WAN},
+	{"target-host", required_argument, NULL, OPT_TARGET_HOST},
+	{"target-wan", required_argument, NULL, OPT_TARGET_WAN},
+	{"timeout", required_argument, NULL, 't'},
+	{"token", required_argument, NULL, OPT_TOKEN},
+	{"token-file", required_argument, NULL, 'T'},
+	{"verbose", no_argument, NULL, 'v'},
+	{"version", no_argument, NULL, 'V'},
+	{"warning", required_argument, NULL, 'w'},
+	{"wan", required_argument, NULL, OPT_WAN},
+	{NULL, 0, NULL, 0},
+};
+
+const struct option *cli_long_options(void)
+{
+	return long_options;
+}
+
+static bool fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static bool fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+/* The name a user typed for option @id, for messages. */
+static const char *option_name(int id)
+{
+	static char shortname[3];
+
+	for (const struct option *o = long_options; o->name; o++)
+		if (o->val == id)
+			return o->name;
+	shortname[0] = '-';
+	shortname[1] = (char)id;
+	return shortname;
+}
+
+static bool parse_uint(const char *text, unsigned long min, unsigned long max,
+		       unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!isdigit((unsigned char)text[0]))
+		return false;
+	errno = 0;
+	v = strtoul(text, &end, 10);
+	if (errno == ERANGE || *end != '\0' || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool opt_port(const char *text, struct connection *conn, char *err, size_t errlen)
+{
+	unsigned long v;
+
+	if (!parse_uint(text, 1, 65535, &v))
+		return fail(err, errlen, "--port: '%s' is not a port number (1 to 65535)", text);
+	conn->port = (unsigned)v;
+	return true;
+}
+
+/* Names, IPv4 and IPv6 addresses (with or without brackets, with a zone). */
+static bool opt_host(const char *text, struct connection *conn, char *err, size_t errlen)
+{
+	size_t len = strlen(text);
+
+	if (len >= 2 && text[0] == '[' && text[len - 1] == ']')
+		text++, len -= 2;
+	if (len == 0 || len > CONFIG_HOST_MAX)
+		return fail(err, errlen, "--hostname: expected a host name or address of 1 to %d characters",
+			    CONFIG_HOST_MAX);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if (!isalnum(c) && !strchr(".-_:%", c))
+			return fail(err, errlen, "--hostname: '%.*s' is not a host name or address",
+				    (int)len, text);
+	}
+	memcpy(conn->host, text, len);
+	conn->host[len] = '\0';
+	return true;
+}
+
+static bool opt_uid(int id, const char *text, bool allow_none, struct expect_uid *out,
+		    char *err, size_t errlen)
+{
+	out->set = true;
+	out->none = allow_none && strcasecmp(text, "none") == 0;
+	if (out->none)
+		return true;
+	if (!vspc_uid_valid(text, strlen(text)))
+		return fail(err, errlen, "--%s: '%s' is not a UUID%s", option_name(id), text,
+			    allow_none ? " or the word none" : "");
+	vspc_uid_normalise(out->uid, text);
+	return true;
+}
+
+static bool opt_job(const char *text, struct check_policy *policy, char *err, size_t errlen)
+{
+	if (!vspc_uid_valid(text, strlen(text)))
+		return fail(err, errlen,
+			    "--job: '%s' is not a job UID (expected a UUID like "
+			    "bc04d2e5-dd4c-4f85-af0e-424106a32a75)",
+			    text);
+	vspc_uid_normalise(policy->job_uid, text);
+	return true;
+}
+
+static bool opt_yes_no(int id, const char *text, enum expect_bool *out, char *err, size_t errlen)
+{
+	if (strcasecmp(text, "yes") == 0 || strcasecmp(text, "true") == 0)
+		*out = EXPECT_TRUE;
+	else if (strcasecmp(text, "no") == 0 || strcasecmp(text, "false") == 0)
+		*out = EXPECT_FALSE;
+	else
+		return fail(err, errlen, "--%s: expected yes or no, not '%s'", option_name(id), text);
+	return true;
+}
+
+static bool opt_range(int id, const char *text, struct threshold *out, char *err, size_t errlen)
+{
+	enum range_error rc = range_parse(text, &out->range);
+
+	if (rc != RANGE_OK)
+		return fail(err, errlen, "--%s: invalid range '%s': %s", option_name(id), text,
+			    range_strerror(rc));
+	out->set = true;
+	out->text = text;
+	return true;
+}
+
+/* SECONDS or SECONDS:STATE */
+static bool opt_timeout(const char *text, struct config *cfg, char *err, size_t errlen)
+{
+	char secs[16];
+	const char *colon = strchr(text, ':');
+	size_t n = colon ? (size_t)(colon - text) : strlen(text);
+	unsigned long v;
+
+	if (n == 0 || n >= sizeof secs)
+		return fail(err, errlen, "--timeout: '%s' is not SECONDS[:STATE]", text);
+	memcpy(secs, text, n);
+	secs[n] = '\0';
+	if (!parse_uint(secs, 1, MAX_TIMEOUT, &v))
+		return fail(err, errlen, "--timeout: '%s' is not a number of seconds from 1 to %d",
+			    secs, MAX_TIMEOUT);
+	if (colon && !state_parse(colon + 1, &cfg->timeout_state))
+		return fail(err, errlen,
+			    "--timeout: '%s' is not a state (ok, warning, critical, unknown or 0-3)",
+			    colon + 1);
+	cfg->timeout_seconds = (unsigned)v;
+	return true;
+}
+
+static bool opt_mismatch_state(const char *text, struct check_policy *policy, char *err,
+			       size_t errlen)
+{
+	enum state s;
+
+	if (!state_parse(text, &s) || (s != STATE_WARNING && s != STATE_CRITICAL))
+		return fail(err, errlen, "--mismatch-state: expected warning or critical, not '%s'",
+			    text);
+	policy->mismatch_state = s;
+	return true;
+}
+
+/* Sent as a header: digits and dots only, so nothing can be injected. */
+static bool opt_api_version(const char *text, struct connection *conn, char *err, size_t errlen)
+{
+	size_t len = strlen(text);
+
+	if (len == 0 || len > 16 || strspn(text, "0123456789.") != len || !isdigit((unsigned char)text[0]))
+		return fail(err, errlen, "--api-version: '%s' is not a version like 3.6", text);
+	conn->api_version = text;
+	return true;
+}
+
+static bool opt_nonempty(int id, const char *text, const char **out, char *err, size_t errlen)
+{
+	if (text[0] == '\0')
+		return fail(err, errlen, "--%s: empty value", option_name(id));
+	*out = text;
+	return true;
+}
+
+/* Applies one option. Returns false with a reason in @err. */
+static bool apply_option(int id, const char *arg, struct config *cfg, char *err, size_t errlen)
+{
+	struct check_policy *p = &cfg->policy;
+
+	switch (id) {
+	case 'H':
+		return opt_host(arg, &cfg->conn, err, errlen);
+	case 'p':
+		return opt_port(arg, &cfg->conn, err, errlen);
+	case 'j':
+		return opt_job(arg, p, err, errlen);
+	case 'T':
+		return opt_nonempty(id, arg, &cfg->token.file, err, errlen);
+	case OPT_TOKEN:
+		cfg->token.inline_token = arg;
+		return true;
+	case 'w':
+		return opt_range(id, arg, &p->warning, err, errlen);
+	case 'c':
+		return opt_range(id, arg, &p->critical, err, errlen);
+	case OPT_WAN:
+		return opt_yes_no(id, arg, &p->wan, err, errlen);
+	case OPT_CLOUD:
+		return opt_yes_no(id, arg, &p->cloud, err, errlen);
+	case OPT_SOURCE_WAN:
+		return opt_uid(id, arg, true, &p->source_wan, err, errlen);
+	case OPT_TARGET_WAN:
+		return opt_uid(id, arg, true, &p->target_wan, err, errlen);
+	case OPT_CLOUD_HOST:
+		return opt_uid(id, arg, true, &p->cloud_host, err, errlen);
+	case OPT_TARGET_HOST:
+		return opt_uid(id, arg, false, &p->target_host, err, errlen);
+	case OPT_MISMATCH_STATE:
+		return opt_mismatch_state(arg, p, err, errlen);
+	case 't':
+		return opt_timeout(arg, cfg, err, errlen);
+	case OPT_CA_FILE:
+		return opt_nonempty(id, arg, &cfg->conn.ca_file, err, errlen);
+	case OPT_INSECURE:
+		cfg->conn.insecure = true;
+		return true;
+	case '4':
+	case '6':
+		cfg->conn.ip_version = id - '0';
+		return true;
+	case OPT_API_VERSION:
+		return opt_api_version(arg, &cfg->conn, err, errlen);
+	case 'v':
+		if (cfg->verbose < MAX_VERBOSE)
+			cfg->verbose++;
+		return true;
+	}
+	return fail(err, errlen, "internal error: option %d has no handler", id);
+}
+
+static void describe_bad_option(int argc, char **argv, char *err, size_t errlen)
+{
+	const char *word = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+	bool known = optopt >= 256 || (optopt > 0 && strchr(short_options, optopt) != NULL);
+
+	if (known && optopt >= 256)
+		snprintf(err, errlen, "option --%s needs a value (see --help)", option_name(optopt));
+	else if (known)
+		snprintf(err, errlen, "option -%c needs a value (see --help)", optopt);
+	else if (optopt > 0 && isprint(optopt))
+		snprintf(err, errlen, "unknown option -%c (see --help)", optopt);
+	else
+		snprintf(err, errlen, "unknown or incomplete option '%s' (see --help)", word);
+}
+
+enum cli_status cli_parse(int argc, char **argv, struct config *cfg, char *err, size_t errlen)
+{
+	enum cli_status status = CLI_RUN;
+	int id;
+
+	opterr = 0;
+	optind = 0; /* GNU getopt: 0 also resets its state inside clustered options */
+	optopt = 0;
+	while ((id = getopt_long(argc, argv, short_options, long_options, NULL)) != -1) {
+		if (id == '?') {
+			describe_bad_option(argc, argv, err, errlen);
+			return CLI_USAGE_ERROR;
+		}
+		if (id == 'h')
+			status = CLI_HELP;
+		else if (id == 'V' && status == CLI_RUN)
+			status = CLI_VERSION;
+		else if (!apply_option(id, optarg, cfg, err, errlen))
+			return CLI_USAGE_ERROR;
+	}
+	if (status != CLI_RUN)
+		return status;
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
+		return CLI_USAGE_ERROR;
+	}
+	if (cfg->conn.host[0] == '\0') {
+		snprintf(err, errlen, "--hostname (-H) is required (see --help)");
+		return CLI_USAGE_ERROR;
+	}
+	if (cfg->policy.job_uid[0] == '\0') {
+		snprintf(err, errlen, "--job (-j) is required (see --help)");
+		return CLI_USAGE_ERROR;
+	}
+	return CLI_RUN;
+}
+
+void cli_print_version(FILE *out)
+{
+	fprintf(out, "%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+}
+
+void cli_print_help(FILE *out)
+{
+	cli_print_version(out);
+	fputs("Checks a Veeam Service Provider Console (VSPC) VM replication job through the\n"
+	      "VSPC REST API v3 and reports its protected VM count and configuration as a\n"
+	      "Nagios/Icinga service check.\n"
+	      "\n"
+	      "Usage: check_vspc_replication -H HOST -j JOB_UID [options]\n"
+	      "\n"
+	      "Connection:\n"
+	      "  -H, --hostname=HOST        VSPC server: name, IPv4 or IPv6 address (required)\n"
+	      "  -p, --port=PORT            REST API port (default 1280)\n"
+	      "  -4, --ipv4                 connect over IPv4 only\n"
+	      "  -6, --ipv6                 connect over IPv6 only\n"
+	      "      --ca-file=FILE         CA bundle that verifies the server certificate\n"
+	      "                             (default: the system CA store)\n"
+	      "      --insecure             do not verify the server certificate or host name\n"
+	      "      --api-version=VER      sent as X-Client-Version (default 3.6)\n"
+	      "  -t, --timeout=SECONDS[:STATE]\n"
+	      "                             deadline for the whole run (default 10) and the\n"
+	      "                             state when it passes (default unknown)\n"
+	      "\n"
+	      "Authentication (first one given wins):\n"
+	      "  -T, --token-file=FILE      file whose first line is the access token or API key\n"
+	      "      --token=TOKEN          the token itself; other local users can see it in\n"
+	      "                             the process list, prefer --token-file\n"
+	      "  VSPC_TOKEN                 environment variable read when neither is given\n"
+	      "\n"
+	      "What to check:\n"
+	      "  -j, --job=UID              replication job UID (instanceUid; required)\n"
+	      "  -w, --warning=RANGE        warning range for protectedVmCount\n"
+	      "  -c, --critical=RANGE       critical range for protectedVmCount\n"
+	      "      --wan=yes|no           expected throughWanAccelerators\n"
+	      "      --source-wan=UID|none  expected sourceWanAcceleratorUid\n"
+	      "      --target-wan=UID|none  expected targetWanAcceleratorUid\n"
+	      "      --cloud=yes|no         expected isCloudJob\n"
+	      "      --cloud-host=UID|none  expected cloudHostUid\n"
+	      "      --target-host=UID      expected targetHostUid\n"
+	      "      --mismatch-state=STATE state of a failed expectation: warning (default)\n"
+	      "                             or critical\n"
+	      "\n"
+	      "Output:\n"
+	      "  -v, --verbose              more detail after the first line; up to -vvv, which\n"
+	      "                             shows the HTTP headers (the token as ****)\n"
+	      "  -h, --help                 this text\n"
+	      "  -V, --version              the version\n"
+	      "\n"
+	      "RANGE follows the Monitoring Plugins syntax: 10 (alert outside 0..10), 10:\n"
+	      "(below 10), ~:10 (above 10), 10:20 (outside 10..20), @10:20 (inside 10..20).\n"
+	      "STATE is ok, warning, critical, unknown or 0 to 3.\n"
+	      "\n"
+	      "States: thresholds and failed expectations give WARNING or CRITICAL, the worst\n"
+	      "wins; a job VSPC does not know (HTTP 404) is CRITICAL; bad arguments, a missing\n"
+	      "token, HTTP 401/403/429/5xx/520/202, redirects, connection and TLS failures,\n"
+	      "answers that are not the documented JSON or lack a checked field, and answers\n"
+	      "over 8 MiB are UNKNOWN; a timeout gives the --timeout state.\n"
+	      "\n"
+	      "Example:\n"
+	      "  check_vspc_replication -H vspc.example.com -T /etc/nagios/vspc.token \\\n"
+	      "    -j bc04d2e5-dd4c-4f85-af0e-424106a32a75 -c 1: --wan=yes\n",
+	      out);
+}

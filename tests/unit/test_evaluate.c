@@ -1,0 +1,216 @@
+/* evaluate_job(): states and messages for thresholds, expectations and
+ * unusable fields, table-driven over a policy and a job built in memory. */
+#include "autoconfig.h"
+
+#include "evaluate.h"
+#include "tap.h"
+
+#define SEED "bc04d2e5-dd4c-4f85-af0e-424106a32a75"
+#define WAN_A "11111111-2222-3333-4444-555555555555"
+#define WAN_B "66666666-7777-8888-9999-000000000000"
+#define HOST "6d2c4b1a-1111-4c2d-9e3f-0a1b2c3d4e5f"
+#define ZERO "00000000-0000-0000-0000-000000000000"
+
+static void set_uid(struct vspc_uid *u, const char *value)
+{
+	memset(u, 0, sizeof *u);
+	if (value == NULL) {
+		u->f.state = VSPC_FIELD_NULL;
+		return;
+	}
+	u->f.state = VSPC_FIELD_VALUE;
+	snprintf(u->value, sizeof u->value, "%s", value);
+}
+
+static struct vspc_replication_job seed_job(void)
+{
+	struct vspc_replication_job j;
+
+	memset(&j, 0, sizeof j);
+	set_uid(&j.instance_uid, SEED);
+	j.protected_vm_count.f.state = VSPC_FIELD_VALUE;
+	j.protected_vm_count.value = 5;
+	j.is_cloud_job.f.state = VSPC_FIELD_VALUE;
+	j.through_wan.f.state = VSPC_FIELD_VALUE;
+	set_uid(&j.cloud_host_uid, NULL);
+	set_uid(&j.target_host_uid, HOST);
+	set_uid(&j.source_wan_uid, WAN_A);
+	set_uid(&j.target_wan_uid, WAN_B);
+	return j;
+}
+
+static struct check_policy base_policy(void)
+{
+	struct check_policy p;
+
+	memset(&p, 0, sizeof p);
+	snprintf(p.job_uid, sizeof p.job_uid, "%s", SEED);
+	p.mismatch_state = STATE_WARNING;
+	return p;
+}
+
+static void set_range(struct threshold *t, const char *text)
+{
+	t->set = range_parse(text, &t->range) == RANGE_OK;
+	t->text = text;
+}
+
+static void expect_uid(struct expect_uid *e, const char *uid)
+{
+	e->set = true;
+	e->none = uid == NULL;
+	if (uid)
+		snprintf(e->uid, sizeof e->uid, "%s", uid);
+}
+
+/* Each case adjusts the seed policy/job and names the state and the words
+ * the summary must contain. */
+struct eval_case {
+	const char *name;
+	void (*adjust)(struct check_policy *p, struct vspc_replication_job *j);
+	enum state state;
+	const char *mention;
+	const char *perf;
+};
+
+static void no_change(struct check_policy *p, struct vspc_replication_job *j) { (void)p; (void)j; }
+static void crit_10(struct check_policy *p, struct vspc_replication_job *j) { (void)j; set_range(&p->critical, "10:"); }
+static void warn_10_crit_5(struct check_policy *p, struct vspc_replication_job *j)
+{
+	(void)j;
+	set_range(&p->warning, "10:");
+	set_range(&p->critical, "5:");
+}
+static void crit_inside(struct check_policy *p, struct vspc_replication_job *j) { (void)j; set_range(&p->critical, "@5:5"); }
+static void both_alert(struct check_policy *p, struct vspc_replication_job *j)
+{
+	(void)j;
+	set_range(&p->warning, "~:4");
+	set_range(&p->critical, "~:4");
+}
+static void wan_yes(struct check_policy *p, struct vspc_replication_job *j) { (void)j; p->wan = EXPECT_TRUE; }
+static void wan_no(struct check_policy *p, struct vspc_replication_job *j) { (void)j; p->wan = EXPECT_FALSE; }
+static void wan_yes_critical(struct check_policy *p, struct vspc_replication_job *j)
+{
+	(void)j;
+	p->wan = EXPECT_TRUE;
+	p->mismatch_state = STATE_CRITICAL;
+}
+static void source_none(struct check_policy *p, struct vspc_replication_job *j) { (void)j; expect_uid(&p->source_wan, NULL); }
+static void source_match(struct check_policy *p, struct vspc_replication_job *j) { (void)j; expect_uid(&p->source_wan, WAN_A); }
+static void cloud_host_none(struct check_policy *p, struct vspc_replication_job *j) { (void)j; expect_uid(&p->cloud_host, NULL); }
+static void cloud_host_set(struct check_policy *p, struct vspc_replication_job *j) { (void)j; expect_uid(&p->cloud_host, HOST); }
+static void cloud_job(struct check_policy *p, struct vspc_replication_job *j)
+{
+	p->cloud = EXPECT_TRUE;
+	expect_uid(&p->target_host, ZERO);
+	expect_uid(&p->cloud_host, WAN_B);
+	j->is_cloud_job.value = true;
+	set_uid(&j->target_host_uid, ZERO);
+	set_uid(&j->cloud_host_uid, WAN_B);
+}
+static void threshold_and_mismatch(struct check_policy *p, struct vspc_replication_job *j)
+{
+	(void)j;
+	set_range(&p->critical, "6:");
+	p->wan = EXPECT_TRUE;
+}
+static void two_mismatches(struct check_policy *p, struct vspc_replication_job *j)
+{
+	(void)j;
+	p->cloud = EXPECT_TRUE;
+	expect_uid(&p->target_wan, WAN_A);
+}
+static void count_missing(struct check_policy *p, struct vspc_replication_job *j) { (void)p; j->protected_vm_count.f.state = VSPC_FIELD_ABSENT; }
+static void count_null(struct check_policy *p, struct vspc_replication_job *j) { (void)p; j->protected_vm_count.f.state = VSPC_FIELD_NULL; }
+static void count_invalid(struct check_policy *p, struct vspc_replication_job *j)
+{
+	(void)p;
+	j->protected_vm_count.f.state = VSPC_FIELD_INVALID;
+	snprintf(j->protected_vm_count.f.problem, sizeof j->protected_vm_count.f.problem,
+		 "is string, expected an integer");
+}
+static void wan_missing(struct check_policy *p, struct vspc_replication_job *j)
+{
+	p->wan = EXPECT_TRUE;
+	j->through_wan.f.state = VSPC_FIELD_ABSENT;
+}
+static void unchecked_field_invalid(struct check_policy *p, struct vspc_replication_job *j)
+{
+	(void)p;
+	j->through_wan.f.state = VSPC_FIELD_INVALID;
+}
+static void target_host_null(struct check_policy *p, struct vspc_replication_job *j)
+{
+	expect_uid(&p->target_host, HOST);
+	set_uid(&j->target_host_uid, NULL);
+}
+static void source_wan_missing(struct check_policy *p, struct vspc_replication_job *j)
+{
+	expect_uid(&p->source_wan, NULL);
+	j->source_wan_uid.f.state = VSPC_FIELD_ABSENT;
+}
+static void other_job(struct check_policy *p, struct vspc_replication_job *j) { (void)p; set_uid(&j->instance_uid, WAN_A); }
+static void unique_uid_matches(struct check_policy *p, struct vspc_replication_job *j)
+{
+	(void)p;
+	set_uid(&j->instance_uid, WAN_A);
+	set_uid(&j->unique_uid, SEED);
+}
+static void zero_vms(struct check_policy *p, struct vspc_replication_job *j)
+{
+	set_range(&p->critical, "1:");
+	j->protected_vm_count.value = 0;
+}
+static void one_vm(struct check_policy *p, struct vspc_replication_job *j) { (void)p; j->protected_vm_count.value = 1; }
+
+static const struct eval_case cases[] = {
+	{"seed job, no policy", no_change, STATE_OK, "job " SEED " protects 5 VMs", "protected_vms=5;;;0;"},
+	{"one VM is singular", one_vm, STATE_OK, "protects 1 VM", "protected_vms=1;;;0;"},
+	{"below critical 10:", crit_10, STATE_CRITICAL, "protectedVmCount 5 is outside the critical range 10:", "protected_vms=5;;10:;0;"},
+	{"warning 10:, critical 5:", warn_10_crit_5, STATE_WARNING, "outside the warning range 10:", "protected_vms=5;10:;5:;0;"},
+	{"inside @5:5", crit_inside, STATE_CRITICAL, "inside the critical range @5:5", "protected_vms=5;;@5:5;0;"},
+	{"critical wins over warning", both_alert, STATE_CRITICAL, "critical range ~:4", "protected_vms=5;~:4;~:4;0;"},
+	{"zero VMs with critical 1:", zero_vms, STATE_CRITICAL, "protectedVmCount 0 is outside", "protected_vms=0;;1:;0;"},
+	{"WAN expected on", wan_yes, STATE_WARNING, "throughWanAccelerators expected true, got false", NULL},
+	{"WAN expected off", wan_no, STATE_OK, "protects 5 VMs", NULL},
+	{"mismatch state critical", wan_yes_critical, STATE_CRITICAL, "throughWanAccelerators expected true, got false", NULL},
+	{"source WAN expected none", source_none, STATE_WARNING, "sourceWanAcceleratorUid expected none, got " WAN_A, NULL},
+	{"source WAN matches", source_match, STATE_OK, "protects 5 VMs", NULL},
+	{"cloud host none matches null", cloud_host_none, STATE_OK, "protects 5 VMs", NULL},
+	{"cloud host expected, got null", cloud_host_set, STATE_WARNING, "cloudHostUid expected " HOST ", got none", NULL},
+	{"cloud job matches", cloud_job, STATE_OK, "protects 5 VMs", NULL},
+	{"threshold critical, mismatch warning", threshold_and_mismatch, STATE_CRITICAL, "outside the critical range 6:, throughWanAccelerators expected true", NULL},
+	{"two mismatches both named", two_mismatches, STATE_WARNING, "isCloudJob expected true, got false, targetWanAcceleratorUid expected " WAN_A ", got " WAN_B, NULL},
+	{"count missing", count_missing, STATE_UNKNOWN, "protectedVmCount is missing", ""},
+	{"count null", count_null, STATE_UNKNOWN, "protectedVmCount is null", ""},
+	{"count invalid", count_invalid, STATE_UNKNOWN, "protectedVmCount is string, expected an integer", ""},
+	{"checked boolean missing", wan_missing, STATE_UNKNOWN, "throughWanAccelerators is missing", ""},
+	{"unchecked invalid field ignored", unchecked_field_invalid, STATE_OK, "protects 5 VMs", NULL},
+	{"non-nullable UID null", target_host_null, STATE_UNKNOWN, "targetHostUid is null", ""},
+	{"nullable UID missing", source_wan_missing, STATE_UNKNOWN, "sourceWanAcceleratorUid is missing", ""},
+	{"answer for another job", other_job, STATE_UNKNOWN, "answer describes job " WAN_A, ""},
+	{"uniqueUid may match", unique_uid_matches, STATE_OK, "protects 5 VMs", NULL},
+};
+
+int main(void)
+{
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const struct eval_case *c = &cases[i];
+		struct check_policy p = base_policy();
+		struct vspc_replication_job j = seed_job();
+		struct result res;
+
+		c->adjust(&p, &j);
+		result_init(&res, 1);
+		evaluate_job(&p, &j, &res);
+		tap_ok(res.state == c->state, "%s: state %s (got %s)", c->name, state_name(c->state),
+		       state_name(res.state));
+		tap_ok(strstr(buf_str(&res.summary), c->mention) != NULL, "%s: summary mentions '%s' ('%s')",
+		       c->name, c->mention, buf_str(&res.summary));
+		if (c->perf)
+			tap_str_eq(buf_str(&res.perfdata), c->perf, c->name);
+		result_free(&res);
+	}
+	return tap_done();
+}

@@ -1,0 +1,142 @@
+/* The JSON tree: limits, typed getters, duplicates, embedded NULs. */
+#include "autoconfig.h"
+
+#include <stdlib.h>
+
+#include "buf.h"
+#include "json.h"
+#include "tap.h"
+
+static const struct {
+	const char *text;
+	enum json_error err;
+} parse_cases[] = {
+	{"{}", JSON_OK},
+	{"[1, 2.5, \"x\", true, null, {\"a\": []}]", JSON_OK},
+	{"", JSON_ERR_SYNTAX},
+	{"{", JSON_ERR_SYNTAX},
+	{"{\"a\": 1", JSON_ERR_SYNTAX},
+	{"{\"a\": 1}}", JSON_ERR_SYNTAX},
+	{"{} {}", JSON_ERR_SYNTAX},
+	{"<html>error</html>", JSON_ERR_SYNTAX},
+	{"{\"a\": 01}", JSON_ERR_SYNTAX},
+	{"{\"a\": \"\xff\"}", JSON_ERR_SYNTAX},
+	{"{\"a\": \"tab\there\"}", JSON_ERR_SYNTAX},
+	{"// comment\n{}", JSON_ERR_SYNTAX},
+	{"{'a': 1}", JSON_ERR_SYNTAX},
+};
+
+static struct json_doc *parse(const char *text)
+{
+	struct json_doc *doc;
+	char err[128];
+
+	if (json_parse(text, strlen(text), &doc, err, sizeof err) != JSON_OK)
+		return NULL;
+	return doc;
+}
+
+static void test_parse_cases(void)
+{
+	for (size_t i = 0; i < sizeof parse_cases / sizeof parse_cases[0]; i++) {
+		struct json_doc *doc;
+		char err[128] = "";
+		enum json_error rc = json_parse(parse_cases[i].text, strlen(parse_cases[i].text),
+						&doc, err, sizeof err);
+
+		tap_ok(rc == parse_cases[i].err && (rc == JSON_OK) == (doc != NULL) &&
+			       strchr(err, '\n') == NULL,
+		       "parse case %zu gives %d (got %d, '%s')", i, parse_cases[i].err, rc, err);
+		json_free(doc);
+	}
+}
+
+static void test_limits(void)
+{
+	size_t n = 200000;
+	char *deep = malloc(2 * n + 1);
+	struct json_doc *doc;
+	char err[128];
+	enum json_error rc;
+	struct buf wide;
+
+	memset(deep, '[', n);
+	memset(deep + n, ']', n);
+	deep[2 * n] = '\0';
+	rc = json_parse(deep, 2 * n, &doc, err, sizeof err);
+	tap_ok(rc == JSON_ERR_LIMIT && doc == NULL, "200000 nested arrays are refused (%s)", err);
+	free(deep);
+
+	memset(err, 0, sizeof err);
+	buf_init(&wide, 8u << 20);
+	buf_append_str(&wide, "[");
+	for (int i = 0; i < JSON_MAX_NODES + 10; i++)
+		buf_append_str(&wide, i ? ",0" : "0");
+	buf_append_str(&wide, "]");
+	rc = json_parse(wide.data, wide.len, &doc, err, sizeof err);
+	tap_ok(rc == JSON_ERR_LIMIT && doc == NULL, "more than JSON_MAX_NODES values are refused (%s)", err);
+	buf_free(&wide);
+}
+
+static void test_getters(void)
+{
+	struct json_doc *doc = parse("{\"i\": 42, \"neg\": -7, \"f\": 5.5, \"e\": 1e2, \"big\": 99999999999999999999,"
+				     " \"huge\": 1e999, \"s\": \"text\", \"b\": false, \"n\": null,"
+				     " \"dup\": 1, \"dup\": 2, \"arr\": [1, 2, 3], \"nul\": \"a\\u0000b\"}");
+	const struct json_value *root = doc ? json_root(doc) : NULL;
+	const struct json_value *v;
+	int64_t i;
+	double d;
+	bool b;
+	const char *s;
+	size_t len;
+
+	if (!tap_ok(root != NULL, "document parses"))
+		return;
+	tap_ok(json_object_get(root, "i", &v) == JSON_OK && json_get_int64(v, &i) == JSON_OK && i == 42,
+	       "integer reads");
+	tap_ok(json_object_get(root, "neg", &v) == JSON_OK && json_get_int64(v, &i) == JSON_OK && i == -7,
+	       "negative integer reads");
+	tap_ok(json_object_get(root, "f", &v) == JSON_OK && json_get_int64(v, &i) == JSON_ERR_RANGE,
+	       "fraction is not an integer");
+	tap_ok(json_object_get(root, "e", &v) == JSON_OK && json_get_int64(v, &i) == JSON_ERR_RANGE,
+	       "exponent form is not an integer");
+	tap_ok(json_object_get(root, "big", &v) == JSON_OK && json_get_int64(v, &i) == JSON_ERR_RANGE,
+	       "integer beyond 64 bits is a range error");
+	tap_ok(json_object_get(root, "huge", &v) == JSON_OK && json_get_double(v, &d) == JSON_ERR_RANGE,
+	       "1e999 is a range error as a double");
+	tap_ok(json_object_get(root, "f", &v) == JSON_OK && json_get_double(v, &d) == JSON_OK && d == 5.5,
+	       "double reads");
+	tap_ok(json_object_get(root, "s", &v) == JSON_OK && json_get_int64(v, &i) == JSON_ERR_TYPE,
+	       "string is not a number");
+	tap_ok(json_object_get(root, "b", &v) == JSON_OK && json_get_bool(v, &b) == JSON_OK && !b,
+	       "boolean reads");
+	tap_ok(json_object_get(root, "n", &v) == JSON_OK && json_type_of(v) == JSON_NULL &&
+		       json_get_bool(v, &b) == JSON_ERR_TYPE,
+	       "null is its own type");
+	tap_ok(json_object_get(root, "dup", &v) == JSON_ERR_DUPLICATE, "duplicated key is refused");
+	tap_ok(json_object_get(root, "none", &v) == JSON_ERR_MISSING, "absent key is reported");
+	tap_ok(json_object_get(root, "arr", &v) == JSON_OK && json_count(v) == 3 &&
+		       json_get_int64(json_array_at(v, 2), &i) == JSON_OK && i == 3 &&
+		       json_array_at(v, 3) == NULL,
+	       "arrays index with bounds");
+	tap_ok(json_object_get(root, "nul", &v) == JSON_OK && json_get_string(v, &s, &len) == JSON_OK &&
+		       len == 3 && s[1] == '\0',
+	       "embedded NUL keeps the string length");
+	{
+		const struct json_value *out;
+
+		tap_ok(json_object_get(v, "x", &out) == JSON_ERR_TYPE && out == NULL,
+		       "lookup on a non-object is a type error");
+	}
+	json_free(doc);
+	json_free(NULL);
+}
+
+int main(void)
+{
+	test_parse_cases();
+	test_limits();
+	test_getters();
+	return tap_done();
+}

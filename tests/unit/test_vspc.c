@@ -1,0 +1,193 @@
+/* Decoding VSPC answers: envelopes, field states, error bodies, URLs. */
+#include "autoconfig.h"
+
+#include "tap.h"
+#include "vspc.h"
+
+#define SEED "bc04d2e5-dd4c-4f85-af0e-424106a32a75"
+#define ENV(data) "{\"data\": " data ", \"meta\": null, \"errors\": null}"
+
+static const char seed_body[] = ENV(
+	"{\"instanceUid\": \"BC04D2E5-DD4C-4F85-AF0E-424106A32A75\", \"protectedVmCount\": 5,"
+	" \"isCloudJob\": false, \"cloudHostUid\": null,"
+	" \"targetHostUid\": \"6d2c4b1a-1111-4c2d-9e3f-0a1b2c3d4e5f\","
+	" \"sourceWanAcceleratorUid\": \"11111111-2222-3333-4444-555555555555\","
+	" \"targetWanAcceleratorUid\": \"66666666-7777-8888-9999-000000000000\","
+	" \"throughWanAccelerators\": false, \"originalUid\": \"x\", \"_embedded\": {\"y\": [1]}}");
+
+static void test_seed(void)
+{
+	struct vspc_replication_job job;
+	char err[256] = "";
+	enum vspc_error rc = vspc_decode_replication_job(seed_body, strlen(seed_body), &job, err,
+							 sizeof err);
+
+	tap_ok(rc == VSPC_OK, "seed job decodes (%s)", err);
+	tap_str_eq(job.instance_uid.value, SEED, "instanceUid is kept in lower case");
+	tap_ok(job.protected_vm_count.f.state == VSPC_FIELD_VALUE && job.protected_vm_count.value == 5,
+	       "protectedVmCount is 5");
+	tap_ok(job.is_cloud_job.f.state == VSPC_FIELD_VALUE && !job.is_cloud_job.value, "isCloudJob false");
+	tap_ok(job.cloud_host_uid.f.state == VSPC_FIELD_NULL, "cloudHostUid null");
+	tap_ok(job.unique_uid.f.state == VSPC_FIELD_ABSENT, "uniqueUid absent");
+	tap_ok(job.through_wan.f.state == VSPC_FIELD_VALUE && !job.through_wan.value,
+	       "throughWanAccelerators false");
+	tap_str_eq(job.source_wan_uid.value, "11111111-2222-3333-4444-555555555555", "source WAN UID");
+}
+
+/* Bodies that are not a usable envelope. */
+static const struct {
+	const char *body;
+	enum vspc_error err;
+	const char *mention;
+} envelope_cases[] = {
+	{"<html><body>Service Unavailable</body></html>", VSPC_ERR_JSON, "not valid JSON"},
+	{"{\"data\": {\"protectedVmCount\": 5", VSPC_ERR_JSON, "not valid JSON"},
+	{"", VSPC_ERR_JSON, "not valid JSON"},
+	{"[]", VSPC_ERR_ENVELOPE, "array"},
+	{"{\"meta\": null}", VSPC_ERR_ENVELOPE, "no \"data\""},
+	{"{\"data\": null}", VSPC_ERR_ENVELOPE, "\"data\" is null"},
+	{"{\"data\": []}", VSPC_ERR_ENVELOPE, "\"data\" is array"},
+	{"{\"data\": \"x\"}", VSPC_ERR_ENVELOPE, "\"data\" is string"},
+	{"{\"data\": {}, \"data\": {}}", VSPC_ERR_ENVELOPE, "more than once"},
+	{"{\"data\": {}, \"errors\": [{\"message\": \"Boom\\r\\nline two\", \"type\": \"logical\", \"code\": 1}]}",
+	 VSPC_ERR_ENVELOPE, "Boom line two"},
+};
+
+static void test_envelopes(void)
+{
+	for (size_t i = 0; i < sizeof envelope_cases / sizeof envelope_cases[0]; i++) {
+		struct vspc_replication_job job;
+		char err[256] = "";
+		enum vspc_error rc = vspc_decode_replication_job(
+			envelope_cases[i].body, strlen(envelope_cases[i].body), &job, err, sizeof err);
+
+		tap_ok(rc == envelope_cases[i].err && strstr(err, envelope_cases[i].mention) != NULL,
+		       "envelope case %zu: '%s'", i, err);
+	}
+}
+
+/* One field in an otherwise empty data object, and the state it decodes to. */
+static const struct {
+	const char *data;
+	enum vspc_field_state state;
+	const char *problem;
+} count_cases[] = {
+	{"{\"protectedVmCount\": 0}", VSPC_FIELD_VALUE, ""},
+	{"{\"protectedVmCount\": 2147483647}", VSPC_FIELD_VALUE, ""},
+	{"{}", VSPC_FIELD_ABSENT, ""},
+	{"{\"protectedVmCount\": null}", VSPC_FIELD_NULL, ""},
+	{"{\"protectedVmCount\": \"5\"}", VSPC_FIELD_INVALID, "is string, expected an integer"},
+	{"{\"protectedVmCount\": true}", VSPC_FIELD_INVALID, "is boolean, expected an integer"},
+	{"{\"protectedVmCount\": -1}", VSPC_FIELD_INVALID, "negative"},
+	{"{\"protectedVmCount\": 5.5}", VSPC_FIELD_INVALID, "5.5, not a 32-bit whole number"},
+	{"{\"protectedVmCount\": 5.0}", VSPC_FIELD_INVALID, "not a 32-bit whole number"},
+	{"{\"protectedVmCount\": 2147483648}", VSPC_FIELD_INVALID, "not a 32-bit whole number"},
+	{"{\"protectedVmCount\": 99999999999999999999}", VSPC_FIELD_INVALID, "not a 32-bit"},
+	{"{\"protectedVmCount\": 1e999}", VSPC_FIELD_INVALID, "not a 32-bit"},
+	{"{\"protectedVmCount\": 1, \"protectedVmCount\": 9}", VSPC_FIELD_INVALID, "more than once"},
+};
+
+static void test_count_field(void)
+{
+	for (size_t i = 0; i < sizeof count_cases / sizeof count_cases[0]; i++) {
+		char body[256];
+		struct vspc_replication_job job;
+		char err[256] = "";
+
+		snprintf(body, sizeof body, "{\"data\": %s}", count_cases[i].data);
+		vspc_decode_replication_job(body, strlen(body), &job, err, sizeof err);
+		tap_ok(job.protected_vm_count.f.state == count_cases[i].state &&
+			       strstr(job.protected_vm_count.f.problem, count_cases[i].problem) != NULL,
+		       "protectedVmCount in %s: '%s'", count_cases[i].data,
+		       job.protected_vm_count.f.problem);
+	}
+}
+
+static const struct {
+	const char *data;
+	enum vspc_field_state state;
+} uid_cases[] = {
+	{"{\"sourceWanAcceleratorUid\": \"11111111-2222-3333-4444-555555555555\"}", VSPC_FIELD_VALUE},
+	{"{\"sourceWanAcceleratorUid\": null}", VSPC_FIELD_NULL},
+	{"{\"sourceWanAcceleratorUid\": \"not-a-uuid\"}", VSPC_FIELD_INVALID},
+	{"{\"sourceWanAcceleratorUid\": 12}", VSPC_FIELD_INVALID},
+	{"{\"sourceWanAcceleratorUid\": \"11111111-2222-3333-4444-555555555555\\u0000\"}", VSPC_FIELD_INVALID},
+	{"{\"sourceWanAcceleratorUid\": \"11111111-2222-3333-4444-55555555555\"}", VSPC_FIELD_INVALID},
+	{"{\"sourceWanAcceleratorUid\": \"{1111111-2222-3333-4444-555555555555}\"}", VSPC_FIELD_INVALID},
+	{"{\"throughWanAccelerators\": \"true\", \"sourceWanAcceleratorUid\": null}", VSPC_FIELD_NULL},
+};
+
+static void test_uid_field(void)
+{
+	for (size_t i = 0; i < sizeof uid_cases / sizeof uid_cases[0]; i++) {
+		char body[256];
+		struct vspc_replication_job job;
+		char err[256] = "";
+
+		snprintf(body, sizeof body, "{\"data\": %s}", uid_cases[i].data);
+		vspc_decode_replication_job(body, strlen(body), &job, err, sizeof err);
+		tap_ok(job.source_wan_uid.f.state == uid_cases[i].state, "sourceWanAcceleratorUid in %s",
+		       uid_cases[i].data);
+	}
+	{
+		const char body[] = "{\"data\": {\"throughWanAccelerators\": \"true\"}}";
+		struct vspc_replication_job job;
+		char err[64];
+
+		vspc_decode_replication_job(body, strlen(body), &job, err, sizeof err);
+		tap_ok(job.through_wan.f.state == VSPC_FIELD_INVALID &&
+			       strstr(job.through_wan.f.problem, "string") != NULL,
+		       "a boolean sent as a string is invalid");
+	}
+}
+
+static void test_errors(void)
+{
+	static const char throttled[] =
+		"{\"errors\": [{\"message\": \"Too many requests.\", \"type\": \"retryableLogical\","
+		" \"code\": 429, \"retryAfter\": 2}]}";
+	static const char two[] = "{\"errors\": [{\"message\": \"one\"}, {\"message\": \"two\"}]}";
+	struct vspc_error_info info;
+
+	vspc_decode_errors(throttled, strlen(throttled), &info);
+	tap_str_eq(info.message, "Too many requests.", "error message is read");
+	tap_ok(info.retry_after == 2, "retryAfter in an errors item is read");
+	vspc_decode_errors(two, strlen(two), &info);
+	tap_str_eq(info.message, "one / two", "several messages are joined");
+	tap_ok(info.retry_after < 0, "no retryAfter reads as none");
+	vspc_decode_errors("<html>", 6, &info);
+	tap_str_eq(info.message, "", "a body that is not JSON has no message");
+}
+
+static void test_urls(void)
+{
+	char url[256];
+	char small[20];
+
+	tap_ok(vspc_replication_job_url(url, sizeof url, "vspc.example.com", 1280, SEED) &&
+		       strcmp(url, "https://vspc.example.com:1280/api/v3/infrastructure/backupServers/jobs/"
+				   "replicationVmJobs/" SEED) == 0,
+	       "URL for a host name");
+	tap_ok(vspc_replication_job_url(url, sizeof url, "::1", 8443, SEED) &&
+		       strncmp(url, "https://[::1]:8443/api/v3/", 26) == 0,
+	       "IPv6 literal is bracketed");
+	tap_ok(vspc_replication_job_url(url, sizeof url, "fe80::1%eth0", 1280, SEED) &&
+		       strncmp(url, "https://[fe80::1%25eth0]:1280/", 30) == 0,
+	       "IPv6 zone is percent-encoded");
+	tap_ok(!vspc_replication_job_url(small, sizeof small, "h", 1, SEED), "a URL that does not fit is refused");
+	tap_ok(vspc_uid_valid(SEED, 36) && !vspc_uid_valid(SEED, 35) &&
+		       !vspc_uid_valid("bc04d2e5-dd4c-4f85-af0e-424106a32a7g", 36) &&
+		       !vspc_uid_valid("bc04d2e5dd4c-4f85-af0e-424106a32a75-", 36),
+	       "UUID validation");
+}
+
+int main(void)
+{
+	test_seed();
+	test_envelopes();
+	test_count_field();
+	test_uid_field();
+	test_errors();
+	test_urls();
+	return tap_done();
+}

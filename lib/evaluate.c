@@ -108,8 +108,15 @@ static void check_count(const struct check_policy *p, int32_t count, struct resu
 		    p->critical.set ? p->critical.text : "none");
 }
 
-/* The answer must describe the job that was asked for. Under API versions
- * before 3.5 instanceUid held the VSPC UID, so uniqueUid may match instead. */
+static bool uid_is(const struct vspc_uid *u, const char *uid)
+{
+	return u->f.state == VSPC_FIELD_VALUE && strcmp(u->value, uid) == 0;
+}
+
+/* The answer must describe the job that was asked for. Which field holds
+ * that UID changed between API versions (instanceUid held the VSPC UID
+ * under 3.5, with the Veeam B&R UID in originalUid), so any of the three
+ * may match; an answer that names only other jobs is refused. */
 static bool identity_ok(const struct check_policy *p, const struct vspc_replication_job *job,
 			struct result *res)
 {
@@ -119,10 +126,8 @@ static bool identity_ok(const struct check_policy *p, const struct vspc_replicat
 		result_fail(res, STATE_UNKNOWN, "job %s: instanceUid %s", p->job_uid, inst->f.problem);
 		return false;
 	}
-	if (inst->f.state != VSPC_FIELD_VALUE || strcmp(inst->value, p->job_uid) == 0)
-		return true;
-	if (job->unique_uid.f.state == VSPC_FIELD_VALUE &&
-	    strcmp(job->unique_uid.value, p->job_uid) == 0)
+	if (inst->f.state != VSPC_FIELD_VALUE || uid_is(inst, p->job_uid) ||
+	    uid_is(&job->unique_uid, p->job_uid) || uid_is(&job->original_uid, p->job_uid))
 		return true;
 	result_fail(res, STATE_UNKNOWN, "asked for job %s but the answer describes job %s",
 		    p->job_uid, inst->value);

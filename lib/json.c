@@ -1,6 +1,7 @@
 #include "autoconfig.h"
 
 #include "json.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <math.h>
@@ -151,8 +152,19 @@ static int cb_number(void *ctx, const char *s, size_t len)
 	return attach(ctx, text_value_new(JSON_NUMBER, (const unsigned char *)s, len));
 }
 
+/* yajl lets overlong UTF-8 forms through; JSON text must be valid UTF-8. */
+static int check_utf8(struct builder *b, const unsigned char *s, size_t len)
+{
+	if (utf8_valid(s, len))
+		return 1;
+	b->error = JSON_ERR_SYNTAX;
+	return 0;
+}
+
 static int cb_string(void *ctx, const unsigned char *s, size_t len)
 {
+	if (!check_utf8(ctx, s, len))
+		return 0;
 	return attach(ctx, text_value_new(JSON_STRING, s, len));
 }
 
@@ -193,6 +205,8 @@ static int cb_map_key(void *ctx, const unsigned char *key, size_t len)
 {
 	struct builder *b = ctx;
 
+	if (!check_utf8(b, key, len))
+		return 0;
 	free(b->pending_key);
 	b->pending_key = copy_bytes(key, len);
 	b->pending_key_len = len;
@@ -240,6 +254,8 @@ static void report_builder_error(const struct builder *b, char *err, size_t errl
 {
 	if (b->error == JSON_ERR_NOMEM)
 		snprintf(err, errlen, "out of memory");
+	else if (b->error == JSON_ERR_SYNTAX)
+		snprintf(err, errlen, "invalid UTF-8 in a string");
 	else if (b->depth >= JSON_MAX_DEPTH)
 		snprintf(err, errlen, "nested deeper than %d levels", JSON_MAX_DEPTH);
 	else

@@ -1,6 +1,7 @@
 #include "autoconfig.h"
 
 #include "output.h"
+#include "utf8.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -32,36 +33,6 @@ void result_raise(struct result *res, enum state s)
 	res->state = state_worst(res->state, s);
 }
 
-/* Length of a valid UTF-8 sequence starting at @s (at most @n bytes), or 0
- * when the bytes there are not valid UTF-8. */
-static size_t utf8_sequence_len(const unsigned char *s, size_t n)
-{
-	size_t len;
-	unsigned int cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
 void output_sanitise(char *dst, size_t dstlen, const char *src, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)src;
@@ -72,7 +43,7 @@ void output_sanitise(char *dst, size_t dstlen, const char *src, size_t len)
 	if (dstlen == 0)
 		return;
 	while (i < len) {
-		size_t n = utf8_sequence_len(s + i, len - i);
+		size_t n = utf8_char_len(s + i, len - i);
 
 		if (o + (n ? n : 1) + 1 > dstlen) {
 			truncated = true;

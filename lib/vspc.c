@@ -146,6 +146,7 @@ static void decode_job_fields(const struct json_value *data, struct vspc_replica
 {
 	decode_uid(data, "instanceUid", &job->instance_uid);
 	decode_uid(data, "uniqueUid", &job->unique_uid);
+	decode_uid(data, "originalUid", &job->original_uid);
 	decode_count(data, "protectedVmCount", &job->protected_vm_count);
 	decode_bool(data, "isCloudJob", &job->is_cloud_job);
 	decode_uid(data, "cloudHostUid", &job->cloud_host_uid);

@@ -54,6 +54,7 @@ struct vspc_count {
 struct vspc_replication_job {
 	struct vspc_uid instance_uid;
 	struct vspc_uid unique_uid;
+	struct vspc_uid original_uid; /* older answers: the B&R UID beside a VSPC instanceUid */
 	struct vspc_count protected_vm_count;
 	struct vspc_bool is_cloud_job;
 	struct vspc_uid cloud_host_uid;

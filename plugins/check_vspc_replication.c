@@ -108,7 +108,8 @@ static void report_status(const struct config *cfg, const struct http_response *
 			    error_detail(resp, &info));
 	else if (st == 429)
 		result_fail(res, STATE_UNKNOWN,
-			    "HTTP 429 Too Many Requests: %s - no retry fits in the %u s timeout",
+			    "HTTP 429 Too Many Requests: %s - VSPC is throttling and no retry "
+			    "succeeded within the %u s timeout",
 			    error_detail(resp, &info), cfg->timeout_seconds);
 	else if (st == 202)
 		result_fail(res, STATE_UNKNOWN,

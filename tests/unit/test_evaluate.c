@@ -157,6 +157,12 @@ static void unique_uid_matches(struct check_policy *p, struct vspc_replication_j
 	set_uid(&j->instance_uid, WAN_A);
 	set_uid(&j->unique_uid, SEED);
 }
+static void original_uid_matches(struct check_policy *p, struct vspc_replication_job *j)
+{
+	(void)p;
+	set_uid(&j->instance_uid, WAN_A);
+	set_uid(&j->original_uid, SEED);
+}
 static void zero_vms(struct check_policy *p, struct vspc_replication_job *j)
 {
 	set_range(&p->critical, "1:");
@@ -191,6 +197,7 @@ static const struct eval_case cases[] = {
 	{"nullable UID missing", source_wan_missing, STATE_UNKNOWN, "sourceWanAcceleratorUid is missing", ""},
 	{"answer for another job", other_job, STATE_UNKNOWN, "answer describes job " WAN_A, ""},
 	{"uniqueUid may match", unique_uid_matches, STATE_OK, "protects 5 VMs", NULL},
+	{"originalUid may match (API 3.5)", original_uid_matches, STATE_OK, "protects 5 VMs", NULL},
 };
 
 int main(void)

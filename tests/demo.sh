@@ -1,0 +1,176 @@
+#!/bin/sh
+# A guided tour of check_vspc_replication against the VSPC simulator.
+#
+#   make demo                      (sets PLUGIN and PYTHON3)
+#   PLUGIN=plugins/check_vspc_replication sh tests/demo.sh
+#
+# Creates a test CA and certificates in a temporary directory, starts
+# tests/vspc_sim.py on 127.0.0.1 with a random token kept in a 0600 file,
+# runs the plugin a few times showing each command, its output and its
+# exit code, and stops the simulator again.  Exits 0 when every run ended
+# with the exit code it should have, 1 otherwise.
+
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+PLUGIN=${PLUGIN:-$here/../plugins/check_vspc_replication}
+python=${PYTHON3:-/usr/bin/python3}
+if ! command -v "$python" >/dev/null 2>&1; then
+	python=python3
+fi
+
+case $PLUGIN in
+/*) ;;
+*) PLUGIN=$(pwd)/$PLUGIN ;;
+esac
+if [ ! -x "$PLUGIN" ]; then
+	echo "demo: plugin $PLUGIN not found or not executable (make first)" >&2
+	exit 1
+fi
+
+SEED=bc04d2e5-dd4c-4f85-af0e-424106a32a75
+CLOUD=1d0c2f3e-4b5a-4968-8776-a5b4c3d2e1f0
+CLOUD_HOST=c7ca9843-26b7-4a1c-b6f5-0fa2cec9ec2e
+WAN=9e8d7c6b-5a49-4382-9170-6f5e4d3c2b1a
+BADTYPE=0badf00d-0000-4000-8000-00000000dead
+MISSING=deadbeef-0000-4000-8000-000000000404
+ZERO=00000000-0000-0000-0000-000000000000
+
+tmp=
+simpid=
+cleanup() {
+	if [ -n "$simpid" ]; then
+		kill "$simpid" 2>/dev/null
+		wait "$simpid" 2>/dev/null
+	fi
+	if [ -n "$tmp" ]; then
+		rm -rf "$tmp"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+umask 077
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/vspc-demo.XXXXXX") || exit 1
+cd "$tmp" || exit 1
+
+echo "== Setting up a test CA, a VSPC simulator and a token in $tmp"
+if ! PYTHONDONTWRITEBYTECODE=1 "$python" "$here/vspc_sim.py" \
+	--make-certs pki >/dev/null; then
+	echo "demo: could not create certificates (is openssl installed?)" >&2
+	exit 1
+fi
+token=demo-$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')
+printf '%s\n' "$token" >token
+printf '%s\n' "not-the-token" >wrong-token
+chmod 600 token wrong-token
+
+PYTHONDONTWRITEBYTECODE=1 "$python" "$here/vspc_sim.py" \
+	--cert pki/server.pem --key pki/server.key --token-file token \
+	--bind 127.0.0.1 --port 0 >sim.out 2>sim.err &
+simpid=$!
+
+port=
+i=0
+while [ $i -lt 100 ]; do
+	port=$(sed -n 's/^PORT //p' sim.out)
+	if [ -n "$port" ] || ! kill -0 "$simpid" 2>/dev/null; then
+		break
+	fi
+	sleep 0.1
+	i=$((i + 1))
+done
+if [ -z "$port" ]; then
+	echo "demo: the simulator did not start:" >&2
+	cat sim.err >&2
+	exit 1
+fi
+echo "   simulator listening on https://127.0.0.1:$port (pid $simpid)"
+
+runs=0
+failures=0
+
+# show EXPECTED_EXIT_CODE TITLE ARGS...
+show() {
+	want=$1
+	title=$2
+	shift 2
+	runs=$((runs + 1))
+	echo
+	echo "== $title"
+	echo "\$ check_vspc_replication $*"
+	"$PLUGIN" "$@" >out 2>err
+	rc=$?
+	cat out
+	cat out err >>all-output
+	if [ -s err ]; then
+		echo "!! stderr was not empty:"
+		cat err
+		failures=$((failures + 1))
+	fi
+	case $want in
+	0) state=OK ;;
+	1) state=WARNING ;;
+	2) state=CRITICAL ;;
+	*) state=UNKNOWN ;;
+	esac
+	if [ "$rc" -eq "$want" ] &&
+		head -n 1 out | grep -q "^VSPC REPLICATION $state - "; then
+		echo "[exit code $rc: $state, as expected]"
+	else
+		echo "!! exit code $rc, expected $want ($state)"
+		failures=$((failures + 1))
+	fi
+}
+
+c="-H 127.0.0.1 -p $port --ca-file pki/ca.pem -T token"
+
+# $c is split into words on purpose.
+show 0 "OK: the seed job protects 5 VMs, as configured" \
+	$c -j $SEED -w 3: -c 1: --wan=no --cloud=no
+
+show 0 "OK: a cloud replication job, with long output (-v)" \
+	$c -j $CLOUD --cloud=yes --target-host=$ZERO --cloud-host=$CLOUD_HOST -v
+
+show 1 "WARNING: WAN acceleration expected but off" \
+	$c -j $SEED --wan=yes
+
+show 2 "CRITICAL: the same, with --mismatch-state=critical" \
+	$c -j $SEED --wan=yes --mismatch-state=critical
+
+show 2 "CRITICAL: fewer than 10 protected VMs" \
+	$c -j $SEED -w 20: -c 10:
+
+show 0 "OK: a job with WAN acceleration" \
+	$c -j $WAN --wan=yes -w 10: -c 1:
+
+show 2 "CRITICAL: a job VSPC does not know (HTTP 404)" \
+	$c -j $MISSING
+
+show 3 "UNKNOWN: a field of the wrong type in the answer" \
+	$c -j $BADTYPE
+
+show 3 "UNKNOWN: a token VSPC refuses (HTTP 401)" \
+	-H 127.0.0.1 -p "$port" --ca-file pki/ca.pem -T wrong-token -j $SEED
+
+show 3 "UNKNOWN: the server certificate is not trusted (no --ca-file)" \
+	-H 127.0.0.1 -p "$port" -T token -j $SEED
+
+show 3 "UNKNOWN: a bad argument, caught before any network traffic" \
+	$c -j not-a-uuid
+
+show 0 "OK, with -vvv: the HTTP exchange, the token masked" \
+	$c -j $SEED -vvv
+
+if grep -q -- "$token" all-output; then
+	echo "!! the token was printed"
+	failures=$((failures + 1))
+fi
+
+echo
+if [ "$failures" -eq 0 ]; then
+	echo "== demo done: all $runs runs ended as expected"
+	exit 0
+fi
+echo "== demo FAILED: $failures of $runs checks did not go as expected"
+exit 1

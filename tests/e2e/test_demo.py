@@ -1,0 +1,28 @@
+"""make demo must keep working: run tests/demo.sh as make would."""
+
+import os
+import subprocess
+import sys
+
+from e2e_util import PLUGIN, TESTS_DIR, WRAPPER, clean_env
+
+import pytest
+
+
+@pytest.mark.skipif(bool(WRAPPER), reason="the demo runs the plugin bare")
+def test_demo_script(tmp_path):
+    env = clean_env({"PLUGIN": PLUGIN, "TMPDIR": str(tmp_path),
+                     "PYTHON3": os.environ.get("PYTHON3", sys.executable),
+                     "PYTHONDONTWRITEBYTECODE": "1"})
+    res = subprocess.run(["sh", os.path.join(TESTS_DIR, "demo.sh")],
+                         env=env, cwd=str(tmp_path), stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         timeout=120, check=False)
+    out = res.stdout.decode(errors="replace")
+    assert res.returncode == 0, out + res.stderr.decode(errors="replace")
+    assert "all 12 runs ended as expected" in out
+    for state in ("OK", "WARNING", "CRITICAL", "UNKNOWN"):
+        assert "\nVSPC REPLICATION %s - " % state in out, state
+    assert "Authorization: Bearer ****" in out
+    # the demo cleans up after itself
+    assert os.listdir(str(tmp_path)) == []

@@ -11,6 +11,9 @@ void config_init(struct config *cfg)
 	cfg->conn.api_version = VSPC_DEFAULT_API_VERSION;
 	cfg->token.env_name = "VSPC_TOKEN";
 	cfg->policy.mismatch_state = STATE_WARNING;
+	cfg->policy.never_run_state = STATE_WARNING;
+	cfg->policy.disabled_state = STATE_WARNING;
+	cfg->job_status = true;
 	cfg->timeout_seconds = 10;
 	cfg->timeout_state = STATE_UNKNOWN;
 }

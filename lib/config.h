@@ -6,6 +6,8 @@
 #define VSPC_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "range.h"
 #include "state.h"
@@ -43,6 +45,34 @@ struct check_policy {
 	struct expect_uid cloud_host;
 	struct expect_uid target_host;
 	enum state mismatch_state;
+	/* job health, from the BackupServerJob */
+	enum state never_run_state;
+	enum state disabled_state;
+	int64_t max_age_warning; /* seconds; 0 when not set */
+	int64_t max_age_critical;
+	const char *max_age_warning_text; /* as the user wrote it */
+	const char *max_age_critical_text;
+};
+
+#define CONFIG_MAX_FILTERS 32
+
+/* Which jobs --all and --list cover. */
+struct fleet_filter {
+	bool has_backup_server;
+	char backup_server[VSPC_UID_LEN + 1];
+	size_t n_organizations;
+	char organizations[CONFIG_MAX_FILTERS][VSPC_UID_LEN + 1];
+	size_t n_names;
+	const char *names[CONFIG_MAX_FILTERS];
+	size_t n_excludes;
+	const char *excludes[CONFIG_MAX_FILTERS];
+};
+
+enum run_mode {
+	MODE_SINGLE = 0, /* -j */
+	MODE_FLEET,      /* --all */
+	MODE_LIST_TABLE, /* --list */
+	MODE_LIST_JSON   /* --list=json */
 };
 
 /* Where the token comes from, in order of precedence. */
@@ -64,9 +94,16 @@ struct connection {
 };
 
 struct config {
+	enum run_mode mode;
 	struct connection conn;
 	struct token_source token;
 	struct check_policy policy;
+	bool job_status; /* read BackupServerJob too (single mode) */
+	struct fleet_filter filter;
+	bool min_jobs_set;
+	unsigned long min_jobs;
+	const char *min_jobs_text;
+	bool perfdata_per_job;
 	unsigned timeout_seconds;
 	enum state timeout_state;
 	int verbose;

@@ -1,7 +1,9 @@
 #include "autoconfig.h"
 
 #include "evaluate.h"
+#include "timeutil.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -113,29 +115,238 @@ static bool uid_is(const struct vspc_uid *u, const char *uid)
 	return u->f.state == VSPC_FIELD_VALUE && strcmp(u->value, uid) == 0;
 }
 
-/* The answer must describe the job that was asked for. Which field holds
- * that UID changed between API versions (instanceUid held the VSPC UID
- * under 3.5, with the Veeam B&R UID in originalUid), so any of the three
- * may match; an answer that names only other jobs is refused. */
+/* True when one of the answer's UID fields names @uid. Which field holds the
+ * requested UID changed between API versions (instanceUid held the VSPC UID
+ * under 3.5, with the Veeam B&R UID in originalUid). */
+static bool names_uid(const char *uid, const struct vspc_uid *a, const struct vspc_uid *b,
+		      const struct vspc_uid *c)
+{
+	return uid_is(a, uid) || uid_is(b, uid) || (c && uid_is(c, uid));
+}
+
+/* The answers must describe the job that was asked for; an answer without
+ * an instanceUid is taken as it is. */
 static bool identity_ok(const struct check_policy *p, const struct vspc_replication_job *job,
-			struct result *res)
+			const struct vspc_job_session *js, struct result *res)
 {
 	const struct vspc_uid *inst = &job->instance_uid;
 
+	if (p->job_uid[0] == '\0')
+		return true;
 	if (inst->f.state == VSPC_FIELD_INVALID) {
 		result_fail(res, STATE_UNKNOWN, "job %s: instanceUid %s", p->job_uid, inst->f.problem);
 		return false;
 	}
-	if (inst->f.state != VSPC_FIELD_VALUE || uid_is(inst, p->job_uid) ||
-	    uid_is(&job->unique_uid, p->job_uid) || uid_is(&job->original_uid, p->job_uid))
-		return true;
-	result_fail(res, STATE_UNKNOWN, "asked for job %s but the answer describes job %s",
-		    p->job_uid, inst->value);
-	return false;
+	if (inst->f.state == VSPC_FIELD_VALUE &&
+	    !names_uid(p->job_uid, inst, &job->unique_uid, &job->original_uid)) {
+		result_fail(res, STATE_UNKNOWN, "asked for job %s but the answer describes job %s",
+			    p->job_uid, inst->value);
+		return false;
+	}
+	if (js && js->instance_uid.f.state == VSPC_FIELD_VALUE &&
+	    !names_uid(p->job_uid, &js->instance_uid, &js->unique_uid, NULL)) {
+		result_fail(res, STATE_UNKNOWN,
+			    "asked for job %s but the session answer describes job %s", p->job_uid,
+			    js->instance_uid.value);
+		return false;
+	}
+	return true;
+}
+
+/* The UID to name the job by: the one asked for, or the answer's own. */
+static const char *display_uid(const struct check_policy *p, const struct vspc_replication_job *job)
+{
+	if (p->job_uid[0])
+		return p->job_uid;
+	return job->instance_uid.f.state == VSPC_FIELD_VALUE ? job->instance_uid.value : "(no UID)";
+}
+
+static bool age_checked(const struct check_policy *p)
+{
+	return p->max_age_warning > 0 || p->max_age_critical > 0;
+}
+
+/* Appends the problems with the fields the policy needs to @problems. */
+static bool fields_usable(const struct check_policy *p, const struct vspc_replication_job *job,
+			  const struct vspc_job_session *js, const struct uid_check *uids,
+			  size_t n_uids, const struct bool_check *bools, size_t n_bools,
+			  char *problems, size_t len)
+{
+	bool usable = field_usable("protectedVmCount", &job->protected_vm_count.f, false, problems,
+				   len);
+
+	for (size_t i = 0; i < n_bools; i++)
+		if (bools[i].expect != EXPECT_ANY)
+			usable &= field_usable(bools[i].name, &bools[i].actual->f, false, problems, len);
+	for (size_t i = 0; i < n_uids; i++)
+		if (uids[i].expect->set)
+			usable &= field_usable(uids[i].name, &uids[i].actual->f, uids[i].nullable,
+					       problems, len);
+	if (js == NULL)
+		return usable;
+	usable &= field_usable("status", &js->status_text.f, false, problems, len);
+	usable &= field_usable("isEnabled", &js->is_enabled.f, false, problems, len);
+	if (age_checked(p))
+		usable &= field_usable("lastEndTime", &js->last_end_time.f, true, problems, len);
+	return usable;
+}
+
+/* "'SQL to DR' (uid) last session Failed 3h 5m ago" or "'x' (uid) never ran". */
+static void summarise_session(const char *uid, const struct vspc_job_session *js, int64_t now,
+			      struct result *res)
+{
+	char subject[VSPC_NAME_MAX + 64];
+	char age[32] = "";
+
+	if (js->name.f.state == VSPC_FIELD_VALUE)
+		snprintf(subject, sizeof subject, "'%s' (%s)", js->name.value, uid);
+	else
+		snprintf(subject, sizeof subject, "job %s", uid);
+	if (js->status == VSPC_STATUS_NONE) {
+		result_summary(res, "%s never ran", subject);
+		return;
+	}
+	if (js->last_end_time.f.state == VSPC_FIELD_VALUE) {
+		char when[24];
+
+		time_format_age(when, sizeof when, now - js->last_end_time.epoch);
+		snprintf(age, sizeof age, " %s ago", when);
+	}
+	result_summary(res, "%s last session %s%s", subject, js->status_text.value, age);
+}
+
+/* The state a session status gives by itself. */
+static void check_status(const struct check_policy *p, const struct vspc_job_session *js,
+			 struct result *res)
+{
+	enum state s = STATE_OK;
+
+	switch (js->status) {
+	case VSPC_STATUS_SUCCESS:
+	case VSPC_STATUS_IDLE:
+	case VSPC_STATUS_RUNNING:
+	case VSPC_STATUS_STARTING:
+	case VSPC_STATUS_STOPPING:
+	case VSPC_STATUS_ENABLING:
+	case VSPC_STATUS_DISABLING:
+	case VSPC_STATUS_WAITING_TAPE:
+	case VSPC_STATUS_WAITING_REPOSITORY:
+		break;
+	case VSPC_STATUS_WARNING:
+		s = STATE_WARNING;
+		break;
+	case VSPC_STATUS_FAILED:
+		s = STATE_CRITICAL;
+		break;
+	case VSPC_STATUS_NONE:
+		s = p->never_run_state;
+		break;
+	case VSPC_STATUS_UNKNOWN:
+		s = STATE_UNKNOWN;
+		result_summary(res, "VSPC reports the session status as Unknown");
+		break;
+	case VSPC_STATUS_OTHER:
+		s = STATE_UNKNOWN;
+		result_summary(res, "status %s is unknown to this plugin", js->status_text.value);
+		break;
+	}
+	result_raise(res, s);
+	result_line(res, 1, "[%s] status %s", state_name(s), js->status_text.value);
+}
+
+/* failureMessage, one output line per line of the message. */
+static void show_failure_message(const struct vspc_job_session *js, struct result *res)
+{
+	const char *s = js->failure_message.value;
+	size_t len = js->failure_message.len;
+	int lines = 0;
+
+	if (js->failure_message.f.state != VSPC_FIELD_VALUE ||
+	    (js->status != VSPC_STATUS_WARNING && js->status != VSPC_STATUS_FAILED))
+		return;
+	while (len && lines < 20) {
+		const char *nl = memchr(s, '\n', len);
+		size_t n = nl ? (size_t)(nl - s) : len;
+		size_t shown = n && s[n - 1] == '\r' ? n - 1 : n;
+
+		if (shown)
+			result_line(res, 0, "%.*s", (int)shown, s), lines++;
+		s += nl ? n + 1 : n;
+		len -= nl ? n + 1 : n;
+	}
+}
+
+static void check_age(const struct check_policy *p, const struct vspc_job_session *js,
+		      int64_t now, struct result *res)
+{
+	int64_t age;
+	char when[24];
+
+	if (!age_checked(p))
+		return;
+	if (js->last_end_time.f.state != VSPC_FIELD_VALUE) {
+		if (js->status != VSPC_STATUS_NONE) {
+			result_raise(res, p->never_run_state);
+			result_summary(res, "no session has ended yet");
+		}
+		return;
+	}
+	age = now - js->last_end_time.epoch;
+	time_format_age(when, sizeof when, age);
+	if (p->max_age_critical > 0 && age > p->max_age_critical) {
+		result_raise(res, STATE_CRITICAL);
+		result_summary(res, "last session ended %s ago, beyond the critical age %s", when,
+			       p->max_age_critical_text);
+	} else if (p->max_age_warning > 0 && age > p->max_age_warning) {
+		result_raise(res, STATE_WARNING);
+		result_summary(res, "last session ended %s ago, beyond the warning age %s", when,
+			       p->max_age_warning_text);
+	} else {
+		result_line(res, 1, "[OK] last session ended %s ago", when);
+	}
+}
+
+static void session_perfdata(const struct check_policy *p, const struct vspc_job_session *js,
+			     int64_t now, struct result *res)
+{
+	char warn[24] = "";
+	char crit[24] = "";
+
+	if (p->max_age_warning > 0)
+		snprintf(warn, sizeof warn, "%" PRId64, p->max_age_warning);
+	if (p->max_age_critical > 0)
+		snprintf(crit, sizeof crit, "%" PRId64, p->max_age_critical);
+	if (js->last_end_time.f.state == VSPC_FIELD_VALUE) {
+		int64_t age = now - js->last_end_time.epoch;
+
+		result_perf(res, &(struct perfdata){.label = "last_run_age",
+						    .value = (double)(age > 0 ? age : 0),
+						    .uom = "s", .warn = warn, .crit = crit, .min = "0"});
+	}
+	if (js->last_duration.f.state == VSPC_FIELD_VALUE)
+		result_perf(res, &(struct perfdata){.label = "last_duration",
+						    .value = (double)js->last_duration.value,
+						    .uom = "s", .min = "0"});
+	if (js->transferred_data.f.state == VSPC_FIELD_VALUE)
+		result_perf(res, &(struct perfdata){.label = "transferred",
+						    .value = (double)js->transferred_data.value,
+						    .uom = "B", .min = "0"});
+}
+
+static void check_session(const struct check_policy *p, const struct vspc_job_session *js,
+			  int64_t now, struct result *res)
+{
+	check_status(p, js, res);
+	if (!js->is_enabled.value) {
+		result_raise(res, p->disabled_state);
+		result_summary(res, "job is disabled");
+	}
+	check_age(p, js, now, res);
+	show_failure_message(js, res);
 }
 
 void evaluate_job(const struct check_policy *p, const struct vspc_replication_job *job,
-		  struct result *res)
+		  const struct vspc_job_session *js, int64_t now, struct result *res)
 {
 	const struct uid_check uids[] = {
 		{"sourceWanAcceleratorUid", &p->source_wan, &job->source_wan_uid, true},
@@ -147,36 +358,37 @@ void evaluate_job(const struct check_policy *p, const struct vspc_replication_jo
 		{"throughWanAccelerators", p->wan, &job->through_wan},
 		{"isCloudJob", p->cloud, &job->is_cloud_job},
 	};
+	const size_t n_uids = sizeof uids / sizeof uids[0];
+	const size_t n_bools = sizeof bools / sizeof bools[0];
+	const char *uid = display_uid(p, job);
 	char problems[512] = "";
-	bool usable;
 	int32_t count = job->protected_vm_count.value;
 
-	if (!identity_ok(p, job, res))
+	if (!identity_ok(p, job, js, res))
 		return;
-	usable = field_usable("protectedVmCount", &job->protected_vm_count.f, false, problems,
-			      sizeof problems);
-	for (size_t i = 0; i < sizeof bools / sizeof bools[0]; i++)
-		if (bools[i].expect != EXPECT_ANY)
-			usable &= field_usable(bools[i].name, &bools[i].actual->f, false, problems,
-					       sizeof problems);
-	for (size_t i = 0; i < sizeof uids / sizeof uids[0]; i++)
-		if (uids[i].expect->set)
-			usable &= field_usable(uids[i].name, &uids[i].actual->f, uids[i].nullable,
-					       problems, sizeof problems);
-	if (!usable) {
-		result_fail(res, STATE_UNKNOWN, "job %s: %s", p->job_uid, problems);
+	if (!fields_usable(p, job, js, uids, n_uids, bools, n_bools, problems, sizeof problems)) {
+		result_fail(res, STATE_UNKNOWN, "job %s: %s", uid, problems);
 		return;
 	}
 
-	result_summary(res, "job %s protects %d VM%s", p->job_uid, (int)count, count == 1 ? "" : "s");
+	if (js) {
+		summarise_session(uid, js, now, res);
+		result_summary(res, "protects %d VM%s", (int)count, count == 1 ? "" : "s");
+	} else {
+		result_summary(res, "job %s protects %d VM%s", uid, (int)count, count == 1 ? "" : "s");
+	}
 	result_perf(res, &(struct perfdata){.label = "protected_vms", .value = count, .uom = "",
 					    .warn = p->warning.text, .crit = p->critical.text,
 					    .min = "0"});
 	check_count(p, count, res);
-	for (size_t i = 0; i < sizeof bools / sizeof bools[0]; i++)
+	for (size_t i = 0; i < n_bools; i++)
 		if (bools[i].expect != EXPECT_ANY)
 			check_bool(&bools[i], p->mismatch_state, res);
-	for (size_t i = 0; i < sizeof uids / sizeof uids[0]; i++)
+	for (size_t i = 0; i < n_uids; i++)
 		if (uids[i].expect->set)
 			check_uid(&uids[i], p->mismatch_state, res);
+	if (js) {
+		check_session(p, js, now, res);
+		session_perfdata(p, js, now, res);
+	}
 }

@@ -21,6 +21,7 @@ struct http_client {
 	char errbuf[CURL_ERROR_SIZE];
 	bool too_big;                /* the write callback hit the cap */
 	struct http_response *resp;  /* the response being filled */
+	const struct http_sink *sink;
 };
 
 bool http_global_init(void)
@@ -36,11 +37,26 @@ void http_global_cleanup(void)
 static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
 {
 	struct http_client *c = ctx;
+	struct http_response *resp = c->resp;
 	size_t n = size * nmemb;
+	long status = 0;
 
-	if (buf_append(&c->resp->body, data, n) != BUF_OK) {
+	if (c->sink && curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK &&
+	    status == 200) {
+		if (n > resp->body.cap - resp->streamed) {
+			c->too_big = true;
+			return 0; /* makes libcurl abort the transfer */
+		}
+		resp->streamed += n;
+		if (!c->sink->write(c->sink->ctx, data, n)) {
+			resp->sink_aborted = true;
+			return 0;
+		}
+		return n;
+	}
+	if (buf_append(&resp->body, data, n) != BUF_OK) {
 		c->too_big = true;
-		return 0; /* makes libcurl abort the transfer */
+		return 0;
 	}
 	return n;
 }
@@ -254,6 +270,10 @@ static enum http_error map_curl_error(struct http_client *c, CURLcode rc, char *
 {
 	const char *text = c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc);
 
+	if (c->resp->sink_aborted) {
+		snprintf(err, errlen, "the answer was refused while reading it");
+		return HTTP_ERR_TRANSPORT;
+	}
 	if (c->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
 		snprintf(err, errlen, "answer larger than %zu bytes, refused",
 			 c->resp->body.cap);
@@ -275,7 +295,7 @@ static enum http_error map_curl_error(struct http_client *c, CURLcode rc, char *
 
 enum http_error http_get(struct http_client *c, const char *url,
 			 const char *const *headers, size_t nheaders,
-			 int64_t deadline_ms, size_t body_cap,
+			 const struct http_sink *sink, int64_t deadline_ms, size_t body_cap,
 			 struct http_response *resp, char *err, size_t errlen)
 {
 	struct curl_slist *list = NULL;
@@ -288,6 +308,7 @@ enum http_error http_get(struct http_client *c, const char *url,
 	buf_init(&resp->body, body_cap);
 	resp->retry_after = -1;
 	c->resp = resp;
+	c->sink = sink;
 	c->too_big = false;
 	c->errbuf[0] = '\0';
 	if (left <= 0) {
@@ -327,6 +348,7 @@ out:
 	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
 	slist_free_wipe(list);
 	c->resp = NULL;
+	c->sink = NULL;
 	return rc;
 }
 

@@ -34,6 +34,13 @@ struct http_options {
 	const char *redact;     /* text replaced by **** in trace lines (the token) */
 };
 
+/* Receives the body of a 200 answer as it arrives, instead of the buffer.
+ * write() returns false to abort the transfer (the sink keeps its reason). */
+struct http_sink {
+	bool (*write)(void *ctx, const char *data, size_t len);
+	void *ctx;
+};
+
 struct http_response {
 	long status;
 	struct buf body;        /* NUL-terminated */
@@ -41,6 +48,8 @@ struct http_response {
 	char location[512];     /* Location header, "" if none */
 	long retry_after;       /* Retry-After header in seconds, -1 if none */
 	double seconds;         /* time the request took */
+	size_t streamed;        /* bytes handed to the sink */
+	bool sink_aborted;      /* the sink's write() returned false */
 };
 
 struct http_client;
@@ -59,12 +68,15 @@ void http_client_free(struct http_client *c);
 
 /* GETs @url with the extra request @headers (an array of @nheaders "Name:
  * value" strings; they are wiped from libcurl's copies afterwards because
- * they may hold the token). The body is collected into @resp->body up to
- * @body_cap bytes. @resp must be released with http_response_free() whatever
- * the result. On an error other than HTTP_OK a one-line reason is in @err. */
+ * they may hold the token). The body of a 200 answer goes to @sink when one
+ * is given; every other body is collected into @resp->body. Either way at
+ * most @body_cap bytes are taken. @resp must be released with
+ * http_response_free() whatever the result. On an error other than HTTP_OK
+ * a one-line reason is in @err; HTTP_ERR_TRANSPORT with resp->sink_aborted
+ * set means the sink stopped the transfer. */
 enum http_error http_get(struct http_client *c, const char *url,
 			 const char *const *headers, size_t nheaders,
-			 int64_t deadline_ms, size_t body_cap,
+			 const struct http_sink *sink, int64_t deadline_ms, size_t body_cap,
 			 struct http_response *resp, char *err, size_t errlen);
 
 void http_response_free(struct http_response *resp);

@@ -1,5 +1,6 @@
 #include "autoconfig.h"
 
+#include "buf.h"
 #include "json.h"
 #include "utf8.h"
 
@@ -40,6 +41,13 @@ struct builder {
 	size_t pending_key_len;
 	size_t nodes;
 	enum json_error error; /* why a callback cancelled the parse */
+	/* Streaming: elements of the root member named stream_key are handed
+	 * to item_fn one by one and freed, instead of being kept. */
+	const char *stream_key;
+	struct json_value *stream_array;
+	size_t nodes_before_item;
+	json_item_fn item_fn;
+	void *item_ctx;
 };
 
 static void value_free(struct json_value *v)
@@ -67,6 +75,8 @@ static char *copy_bytes(const unsigned char *s, size_t len)
 	return p;
 }
 
+static int emit_item(struct builder *b, struct json_value *item);
+
 /* Attaches @v to the open container (or makes it the root). Takes ownership
  * of @v in every case. Returns 1 to continue parsing, 0 to cancel. */
 static int attach(struct builder *b, struct json_value *v)
@@ -88,6 +98,12 @@ static int attach(struct builder *b, struct json_value *v)
 		return 1;
 	}
 	parent = b->stack[b->depth - 1];
+	if (parent == b->stream_array) {
+		b->pending_key = NULL;
+		if (v->type == JSON_ARRAY || v->type == JSON_OBJECT)
+			return 1; /* kept on the stack only; emitted when it closes */
+		return emit_item(b, v);
+	}
 	if (parent->count == parent->alloc) {
 		size_t n = parent->alloc ? parent->alloc * 2 : 4;
 		struct json_member *items = realloc(parent->items, n * sizeof *items);
@@ -107,6 +123,18 @@ static int attach(struct builder *b, struct json_value *v)
 	b->pending_key = NULL;
 	b->pending_key_len = 0;
 	return 1;
+}
+
+/* Hands one streamed element to the caller and frees it. */
+static int emit_item(struct builder *b, struct json_value *item)
+{
+	int keep_going = b->item_fn(b->item_ctx, item);
+
+	value_free(item);
+	b->nodes = b->nodes_before_item;
+	if (!keep_going)
+		b->error = JSON_ERR_STOPPED;
+	return keep_going ? 1 : 0;
 }
 
 static struct json_value *value_new(enum json_type type)
@@ -176,9 +204,18 @@ static int open_container(struct builder *b, enum json_type type)
 		b->error = JSON_ERR_LIMIT;
 		return 0;
 	}
+	bool streamed = b->stream_key && type == JSON_ARRAY && b->depth == 1 &&
+			b->stream_array == NULL && b->pending_key &&
+			strcmp(b->pending_key, b->stream_key) == 0 &&
+			strlen(b->stream_key) == b->pending_key_len;
+
 	v = value_new(type);
 	if (!attach(b, v))
 		return 0;
+	if (streamed) {
+		b->stream_array = v;
+		b->nodes_before_item = b->nodes;
+	}
 	b->stack[b->depth++] = v;
 	return 1;
 }
@@ -196,8 +233,10 @@ static int cb_start_array(void *ctx)
 static int cb_end_container(void *ctx)
 {
 	struct builder *b = ctx;
+	struct json_value *closed = b->stack[--b->depth];
 
-	b->depth--;
+	if (b->depth > 0 && b->stack[b->depth - 1] == b->stream_array && b->stream_array)
+		return emit_item(b, closed);
 	return 1;
 }
 
@@ -256,53 +295,132 @@ static void report_builder_error(const struct builder *b, char *err, size_t errl
 		snprintf(err, errlen, "out of memory");
 	else if (b->error == JSON_ERR_SYNTAX)
 		snprintf(err, errlen, "invalid UTF-8 in a string");
+	else if (b->error == JSON_ERR_STOPPED)
+		snprintf(err, errlen, "stopped by the reader");
 	else if (b->depth >= JSON_MAX_DEPTH)
 		snprintf(err, errlen, "nested deeper than %d levels", JSON_MAX_DEPTH);
 	else
 		snprintf(err, errlen, "more than %d values", JSON_MAX_NODES);
 }
 
+struct json_stream {
+	yajl_handle h;
+	struct builder b;
+	enum json_error error; /* sticky: once failed, always failed */
+	char message[160];
+};
+
+struct json_stream *json_stream_new(const char *array_key, json_item_fn fn, void *ctx)
+{
+	struct json_stream *st = calloc(1, sizeof *st);
+
+	if (st == NULL)
+		return NULL;
+	st->b.stream_key = fn ? array_key : NULL;
+	st->b.item_fn = fn;
+	st->b.item_ctx = ctx;
+	st->h = yajl_alloc(&builder_callbacks, NULL, &st->b);
+	if (st->h == NULL) {
+		free(st);
+		return NULL;
+	}
+	return st;
+}
+
+/* Records why parsing failed, from yajl or from a callback. */
+static enum json_error stream_fail(struct json_stream *st, yajl_status ys, const char *text,
+				   size_t len)
+{
+	if (ys == yajl_status_client_canceled) {
+		st->error = st->b.error;
+		report_builder_error(&st->b, st->message, sizeof st->message);
+	} else {
+		st->error = JSON_ERR_SYNTAX;
+		flatten_yajl_error(st->h, text, len, st->message, sizeof st->message);
+	}
+	return st->error;
+}
+
+enum json_error json_stream_feed(struct json_stream *st, const char *data, size_t len,
+				 char *err, size_t errlen)
+{
+	yajl_status ys;
+
+	if (st->error == JSON_OK) {
+		ys = yajl_parse(st->h, (const unsigned char *)data, len);
+		if (ys != yajl_status_ok)
+			stream_fail(st, ys, data, len);
+	}
+	if (st->error != JSON_OK)
+		snprintf(err, errlen, "%s", st->message);
+	return st->error;
+}
+
+enum json_error json_stream_finish(struct json_stream *st, struct json_doc **rest,
+				   char *err, size_t errlen)
+{
+	yajl_status ys;
+
+	*rest = NULL;
+	if (st->error == JSON_OK) {
+		ys = yajl_complete_parse(st->h);
+		if (ys != yajl_status_ok)
+			stream_fail(st, ys, "", 0);
+		else if (st->b.root == NULL) {
+			st->error = JSON_ERR_SYNTAX;
+			snprintf(st->message, sizeof st->message, "empty document");
+		}
+	}
+	if (st->error == JSON_OK) {
+		*rest = malloc(sizeof **rest);
+		if (*rest == NULL) {
+			st->error = JSON_ERR_NOMEM;
+			snprintf(st->message, sizeof st->message, "out of memory");
+		} else {
+			(*rest)->root = st->b.root;
+			st->b.root = NULL;
+		}
+	}
+	if (st->error != JSON_OK)
+		snprintf(err, errlen, "%s", st->message);
+	return st->error;
+}
+
+void json_stream_free(struct json_stream *st)
+{
+	struct builder *b;
+
+	if (st == NULL)
+		return;
+	b = &st->b;
+	/* an element being streamed is on the stack only, not in the tree */
+	for (size_t i = 1; i < b->depth; i++) {
+		if (b->stack[i - 1] == b->stream_array && b->stream_array) {
+			value_free(b->stack[i]);
+			break;
+		}
+	}
+	yajl_free(st->h);
+	free(b->pending_key);
+	value_free(b->root);
+	free(st);
+}
+
 enum json_error json_parse(const char *text, size_t len, struct json_doc **out,
 			   char *err, size_t errlen)
 {
-	struct builder b;
-	yajl_handle h;
-	yajl_status st;
-	enum json_error rc = JSON_OK;
+	struct json_stream *st = json_stream_new(NULL, NULL, NULL);
+	enum json_error rc;
 
 	*out = NULL;
-	memset(&b, 0, sizeof b);
-	h = yajl_alloc(&builder_callbacks, NULL, &b);
-	if (h == NULL) {
+	if (st == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return JSON_ERR_NOMEM;
 	}
-	st = yajl_parse(h, (const unsigned char *)text, len);
-	if (st == yajl_status_ok)
-		st = yajl_complete_parse(h);
-	if (st == yajl_status_client_canceled) {
-		rc = b.error;
-		report_builder_error(&b, err, errlen);
-	} else if (st != yajl_status_ok) {
-		rc = JSON_ERR_SYNTAX;
-		flatten_yajl_error(h, text, len, err, errlen);
-	} else if (b.root == NULL) {
-		rc = JSON_ERR_SYNTAX;
-		snprintf(err, errlen, "empty document");
-	}
-	yajl_free(h);
-	free(b.pending_key);
-	if (rc == JSON_OK) {
-		*out = malloc(sizeof **out);
-		if (*out == NULL) {
-			snprintf(err, errlen, "out of memory");
-			rc = JSON_ERR_NOMEM;
-		} else {
-			(*out)->root = b.root;
-			return JSON_OK;
-		}
-	}
-	value_free(b.root);
+	rc = json_stream_feed(st, text, len, err, errlen);
+	if (rc == JSON_OK)
+		rc = json_stream_finish(st, out, err, errlen);
+	json_stream_free(st);
 	return rc;
 }
 
@@ -432,4 +550,20 @@ enum json_error json_get_double(const struct json_value *v, double *out)
 const char *json_number_text(const struct json_value *v)
 {
 	return v->type == JSON_NUMBER ? v->text : NULL;
+}
+
+void json_append_string(struct buf *out, const char *s, size_t len)
+{
+	(void)buf_append_str(out, "\"");
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\')
+			(void)buf_printf(out, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			(void)buf_printf(out, "\\u%04x", c);
+		else
+			(void)buf_append(out, &s[i], 1);
+	}
+	(void)buf_append_str(out, "\"");
 }

@@ -35,7 +35,8 @@ enum json_error {
 	JSON_ERR_MISSING,   /* json_object_get(): no such key */
 	JSON_ERR_DUPLICATE, /* json_object_get(): the key occurs twice */
 	JSON_ERR_TYPE,      /* a getter was used on a value of another type */
-	JSON_ERR_RANGE      /* a number is not an integer or does not fit */
+	JSON_ERR_RANGE,     /* a number is not an integer or does not fit */
+	JSON_ERR_STOPPED    /* an item callback asked to stop */
 };
 
 struct json_doc;
@@ -46,6 +47,33 @@ struct json_value;
  * writes a one-line reason (at most @errlen bytes, NUL-terminated) to @err. */
 enum json_error json_parse(const char *text, size_t len, struct json_doc **out,
 			   char *err, size_t errlen);
+
+/* Streaming: a document whose root object has a (large) array member is
+ * parsed in chunks as they arrive, and each element of that array is handed
+ * to the item callback as soon as it is complete, then freed. Memory stays
+ * that of one element plus the rest of the document. The callback returns
+ * non-zero to go on, 0 to stop the parse (JSON_ERR_STOPPED). The element is
+ * only valid during the call. */
+typedef int (*json_item_fn)(void *ctx, const struct json_value *item);
+
+struct json_stream;
+
+/* A parser that streams the elements of the root member @array_key to @fn.
+ * NULL when out of memory. */
+struct json_stream *json_stream_new(const char *array_key, json_item_fn fn, void *ctx);
+
+/* Parses the next @len bytes. After an error every later call returns it
+ * again. A one-line reason is in @err on error. */
+enum json_error json_stream_feed(struct json_stream *st, const char *data, size_t len,
+				 char *err, size_t errlen);
+
+/* Ends the document and returns the rest of it (the streamed array stays in
+ * it, empty) as a new document in *@rest. */
+enum json_error json_stream_finish(struct json_stream *st, struct json_doc **rest,
+				   char *err, size_t errlen);
+
+/* Frees a stream in any state. Accepts NULL. */
+void json_stream_free(struct json_stream *st);
 
 /* Frees a document and all its values. Accepts NULL. */
 void json_free(struct json_doc *doc);
@@ -89,5 +117,9 @@ enum json_error json_get_double(const struct json_value *v, double *out);
 /* The number's text exactly as it appeared, for messages; NULL if not a
  * number. */
 const char *json_number_text(const struct json_value *v);
+
+/* Appends @len bytes of UTF-8 text to @out as a quoted JSON string. */
+struct buf;
+void json_append_string(struct buf *out, const char *s, size_t len);
 
 #endif

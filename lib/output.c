@@ -9,13 +9,14 @@
 
 #define SUMMARY_CAP (4 * 1024)
 #define LONG_OUTPUT_CAP (64 * 1024)
-#define PERFDATA_CAP (4 * 1024)
+#define PERFDATA_CAP (1024 * 1024)
 #define PART_MAX 2048
 
 void result_init(struct result *res, int verbosity)
 {
 	res->state = STATE_OK;
 	res->verbosity = verbosity;
+	res->long_output_full = false;
 	buf_init(&res->summary, SUMMARY_CAP);
 	buf_init(&res->long_output, LONG_OUTPUT_CAP);
 	buf_init(&res->perfdata, PERFDATA_CAP);
@@ -117,13 +118,17 @@ void result_line(struct result *res, int level, const char *fmt, ...)
 	char part[PART_MAX];
 	va_list ap;
 
-	if (level > res->verbosity)
+	if (level > res->verbosity || res->long_output_full)
 		return;
 	va_start(ap, fmt);
 	format_part(part, sizeof part, fmt, ap);
 	va_end(ap);
-	if (buf_printf(&res->long_output, "%s\n", part) != BUF_OK)
+	/* keep room for the marker that says lines were dropped */
+	if (res->long_output.len + strlen(part) + 1 + 4 > res->long_output.cap ||
+	    buf_printf(&res->long_output, "%s\n", part) != BUF_OK) {
+		res->long_output_full = true;
 		(void)buf_append_str(&res->long_output, "...\n");
+	}
 }
 
 static bool label_needs_quotes(const char *label)
@@ -152,14 +157,27 @@ static void append_label(struct buf *b, const char *label)
 
 void result_perf(struct result *res, const struct perfdata *pd)
 {
-	struct buf *b = &res->perfdata;
+	struct buf item;
 
-	if (b->len)
-		(void)buf_append_str(b, " ");
-	append_label(b, pd->label);
-	(void)buf_printf(b, "=%.*f%s;%s;%s;%s;%s", pd->decimals, pd->value, pd->uom,
+	/* formatted apart, so an item is added whole or not at all */
+	buf_init(&item, 512);
+	append_label(&item, pd->label);
+	(void)buf_printf(&item, "=%.*f%s;%s;%s;%s;%s", pd->decimals, pd->value, pd->uom,
 			 pd->warn ? pd->warn : "", pd->crit ? pd->crit : "",
 			 pd->min ? pd->min : "", pd->max ? pd->max : "");
+	result_perf_raw(res, buf_str(&item));
+	buf_free(&item);
+}
+
+void result_perf_raw(struct result *res, const char *items)
+{
+	size_t len = strlen(items);
+
+	if (len == 0 || res->perfdata.len + len + 1 > res->perfdata.cap)
+		return;
+	if (res->perfdata.len)
+		(void)buf_append_str(&res->perfdata, " ");
+	(void)buf_append(&res->perfdata, items, len);
 }
 
 int output_print(const struct result *res, FILE *out)

@@ -8,6 +8,7 @@
 #ifndef VSPC_OUTPUT_H
 #define VSPC_OUTPUT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "buf.h"
@@ -20,6 +21,7 @@ struct result {
 	int verbosity; /* long-output lines above this level are dropped */
 	struct buf summary;
 	struct buf long_output;
+	bool long_output_full; /* lines were dropped at the cap */
 	struct buf perfdata;
 };
 
@@ -56,6 +58,10 @@ void result_line(struct result *res, int level, const char *fmt, ...)
 
 /* Appends a perfdata item; the label is quoted when it needs to be. */
 void result_perf(struct result *res, const struct perfdata *pd);
+
+/* Appends perfdata items already formatted by result_perf() elsewhere
+ * (space-separated); dropped whole if they do not fit. */
+void result_perf_raw(struct result *res, const char *items);
 
 /* Writes "PREFIX STATE - summary | perfdata", then the long output, to @out.
  * Returns 0, or -1 if the stream reported an error. */

@@ -3,11 +3,14 @@
 #include "vspc.h"
 
 #include <ctype.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "json.h"
+#include "timeutil.h"
+#include "utf8.h"
 
 #define JOB_PATH "/api/v3/infrastructure/backupServers/jobs/replicationVmJobs/"
 
@@ -31,21 +34,58 @@ void vspc_uid_normalise(char *dst, const char *uid)
 	dst[VSPC_UID_LEN] = '\0';
 }
 
-bool vspc_replication_job_url(char *dst, size_t dstlen, const char *host,
-			      unsigned port, const char *uid)
+/* "https://HOST:PORT" + @path: IPv6 literals bracketed, a zone's '%'
+ * percent-encoded. */
+static bool format_url(char *dst, size_t dstlen, const char *host, unsigned port,
+		       const char *path)
 {
 	const char *zone = strchr(host, '%');
 	bool ipv6 = strchr(host, ':') != NULL;
 	int n;
 
 	if (ipv6 && zone)
-		n = snprintf(dst, dstlen, "https://[%.*s%%25%s]:%u" JOB_PATH "%s",
-			     (int)(zone - host), host, zone + 1, port, uid);
+		n = snprintf(dst, dstlen, "https://[%.*s%%25%s]:%u%s", (int)(zone - host), host,
+			     zone + 1, port, path);
 	else if (ipv6)
-		n = snprintf(dst, dstlen, "https://[%s]:%u" JOB_PATH "%s", host, port, uid);
+		n = snprintf(dst, dstlen, "https://[%s]:%u%s", host, port, path);
 	else
-		n = snprintf(dst, dstlen, "https://%s:%u" JOB_PATH "%s", host, port, uid);
+		n = snprintf(dst, dstlen, "https://%s:%u%s", host, port, path);
 	return n > 0 && (size_t)n < dstlen;
+}
+
+bool vspc_replication_job_url(char *dst, size_t dstlen, const char *host,
+			      unsigned port, const char *uid)
+{
+	char path[160];
+
+	snprintf(path, sizeof path, "%s%s", JOB_PATH, uid);
+	return format_url(dst, dstlen, host, port, path);
+}
+
+bool vspc_job_url(char *dst, size_t dstlen, const char *host, unsigned port, const char *uid)
+{
+	char path[160];
+
+	snprintf(path, sizeof path, "/api/v3/infrastructure/backupServers/jobs/%s", uid);
+	return format_url(dst, dstlen, host, port, path);
+}
+
+bool vspc_collection_url(char *dst, size_t dstlen, const char *host, unsigned port,
+			 const char *backup_server, unsigned limit, uint64_t offset)
+{
+	char path[256];
+
+	if (backup_server)
+		snprintf(path, sizeof path,
+			 "/api/v3/infrastructure/backupServers/%s/jobs/replicationVmJobs"
+			 "?expand=BackupServerJob&limit=%u&offset=%" PRIu64,
+			 backup_server, limit, offset);
+	else
+		snprintf(path, sizeof path,
+			 "/api/v3/infrastructure/backupServers/jobs/replicationVmJobs"
+			 "?expand=BackupServerJob&limit=%u&offset=%" PRIu64,
+			 limit, offset);
+	return format_url(dst, dstlen, host, port, path);
 }
 
 static void field_invalid(struct vspc_field *f, const char *fmt, ...)
@@ -154,6 +194,140 @@ static void decode_job_fields(const struct json_value *data, struct vspc_replica
 	decode_uid(data, "sourceWanAcceleratorUid", &job->source_wan_uid);
 	decode_uid(data, "targetWanAcceleratorUid", &job->target_wan_uid);
 	decode_bool(data, "throughWanAccelerators", &job->through_wan);
+}
+
+/* Copies at most @cap - 1 bytes of @s, cut at a character boundary. */
+static size_t copy_text(char *dst, size_t cap, const char *s, size_t len)
+{
+	size_t n = 0;
+
+	while (n < len) {
+		size_t c = utf8_char_len((const unsigned char *)s + n, len - n);
+
+		if (c == 0 || n + c >= cap)
+			break;
+		n += c;
+	}
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+	return n;
+}
+
+static const struct json_value *string_lookup(const struct json_value *obj, const char *key,
+					      struct vspc_field *f, const char **s, size_t *len)
+{
+	const struct json_value *v = field_lookup(obj, key, f);
+
+	if (v && json_get_string(v, s, len) != JSON_OK) {
+		field_invalid(f, "is %s, expected a string", json_type_name(json_type_of(v)));
+		return NULL;
+	}
+	return v;
+}
+
+static void decode_text(const struct json_value *obj, const char *key, struct vspc_text *out)
+{
+	const char *s;
+	size_t len;
+
+	if (string_lookup(obj, key, &out->f, &s, &len) == NULL)
+		return;
+	out->len = copy_text(out->value, sizeof out->value, s, len);
+	out->f.state = VSPC_FIELD_VALUE;
+}
+
+static void decode_long_text(const struct json_value *obj, const char *key,
+			     struct vspc_long_text *out)
+{
+	const char *s;
+	size_t len;
+
+	if (string_lookup(obj, key, &out->f, &s, &len) == NULL)
+		return;
+	out->len = copy_text(out->value, sizeof out->value, s, len);
+	out->f.state = VSPC_FIELD_VALUE;
+}
+
+static void decode_time(const struct json_value *obj, const char *key, struct vspc_time *out)
+{
+	const char *s;
+	size_t len;
+
+	if (string_lookup(obj, key, &out->f, &s, &len) == NULL)
+		return;
+	copy_text(out->text, sizeof out->text, s, len);
+	if (!time_parse_rfc3339(s, len, &out->epoch)) {
+		field_invalid(&out->f, "is not an RFC 3339 date-time with offset");
+		return;
+	}
+	out->f.state = VSPC_FIELD_VALUE;
+}
+
+static void decode_int(const struct json_value *obj, const char *key, struct vspc_int *out)
+{
+	const struct json_value *v = field_lookup(obj, key, &out->f);
+	enum json_error rc;
+
+	if (v == NULL)
+		return;
+	rc = json_get_int64(v, &out->value);
+	if (rc == JSON_ERR_TYPE)
+		field_invalid(&out->f, "is %s, expected an integer", json_type_name(json_type_of(v)));
+	else if (rc != JSON_OK || out->value < 0)
+		field_invalid(&out->f, "is %.40s, not a whole number of 0 or more",
+			      json_number_text(v));
+	else
+		out->f.state = VSPC_FIELD_VALUE;
+}
+
+static const char *const status_names[] = {
+	[VSPC_STATUS_UNKNOWN] = "Unknown",
+	[VSPC_STATUS_NONE] = "None",
+	[VSPC_STATUS_IDLE] = "Idle",
+	[VSPC_STATUS_SUCCESS] = "Success",
+	[VSPC_STATUS_WARNING] = "Warning",
+	[VSPC_STATUS_FAILED] = "Failed",
+	[VSPC_STATUS_RUNNING] = "Running",
+	[VSPC_STATUS_STARTING] = "Starting",
+	[VSPC_STATUS_STOPPING] = "Stopping",
+	[VSPC_STATUS_ENABLING] = "Enabling",
+	[VSPC_STATUS_DISABLING] = "Disabling",
+	[VSPC_STATUS_WAITING_TAPE] = "WaitingTape",
+	[VSPC_STATUS_WAITING_REPOSITORY] = "WaitingRepository",
+	[VSPC_STATUS_OTHER] = "Other",
+};
+
+const char *vspc_status_name(enum vspc_status st)
+{
+	return (unsigned)st <= VSPC_STATUS_OTHER ? status_names[st] : "Other";
+}
+
+/* Enum values are compared exactly, as the API sends them. */
+static enum vspc_status status_from_text(const char *s, size_t len)
+{
+	for (int i = 0; i < VSPC_STATUS_OTHER; i++)
+		if (strlen(status_names[i]) == len && memcmp(status_names[i], s, len) == 0)
+			return (enum vspc_status)i;
+	return VSPC_STATUS_OTHER;
+}
+
+static void decode_session_fields(const struct json_value *obj, struct vspc_job_session *js)
+{
+	decode_uid(obj, "instanceUid", &js->instance_uid);
+	decode_uid(obj, "uniqueUid", &js->unique_uid);
+	decode_uid(obj, "backupServerUid", &js->backup_server_uid);
+	decode_uid(obj, "organizationUid", &js->organization_uid);
+	decode_uid(obj, "mappedOrganizationUid", &js->mapped_organization_uid);
+	decode_text(obj, "name", &js->name);
+	decode_text(obj, "status", &js->status_text);
+	if (js->status_text.f.state == VSPC_FIELD_VALUE)
+		js->status = status_from_text(js->status_text.value, js->status_text.len);
+	decode_bool(obj, "isEnabled", &js->is_enabled);
+	decode_time(obj, "lastRun", &js->last_run);
+	decode_time(obj, "lastEndTime", &js->last_end_time);
+	decode_int(obj, "lastDuration", &js->last_duration);
+	decode_int(obj, "transferredData", &js->transferred_data);
+	decode_long_text(obj, "failureMessage", &js->failure_message);
 }
 
 /* Collects the messages of an "errors" array into @out (joined by " / "),
@@ -294,4 +468,99 @@ void vspc_decode_errors(const char *body, size_t len, struct vspc_error_info *ou
 	}
 out:
 	json_free(doc);
+}
+
+enum vspc_error vspc_decode_job_session(const char *body, size_t len,
+					struct vspc_job_session *session,
+					char *err, size_t errlen)
+{
+	struct json_doc *doc = NULL;
+	const struct json_value *data;
+	enum vspc_error rc;
+
+	memset(session, 0, sizeof *session);
+	rc = parse_object(body, len, &doc, err, errlen);
+	if (rc == VSPC_OK)
+		rc = envelope_data(json_root(doc), &data, err, errlen);
+	if (rc == VSPC_OK)
+		decode_session_fields(data, session);
+	json_free(doc);
+	return rc;
+}
+
+enum vspc_error vspc_decode_collection_item(const struct json_value *item,
+					    struct vspc_replication_job *job,
+					    struct vspc_job_session *session, bool *has_session,
+					    char *err, size_t errlen)
+{
+	const struct json_value *embedded;
+	const struct json_value *bsj;
+
+	memset(job, 0, sizeof *job);
+	memset(session, 0, sizeof *session);
+	*has_session = false;
+	if (json_type_of(item) != JSON_OBJECT) {
+		snprintf(err, errlen, "an element of \"data\" is %s, expected an object",
+			 json_type_name(json_type_of(item)));
+		return VSPC_ERR_ENVELOPE;
+	}
+	decode_job_fields(item, job);
+	if (json_object_get(item, "_embedded", &embedded) == JSON_OK &&
+	    json_type_of(embedded) == JSON_OBJECT &&
+	    json_object_get(embedded, "backupServerJob", &bsj) == JSON_OK &&
+	    json_type_of(bsj) == JSON_OBJECT) {
+		decode_session_fields(bsj, session);
+		*has_session = true;
+	}
+	return VSPC_OK;
+}
+
+static bool paging_number(const struct json_value *paging, const char *key, int64_t *out)
+{
+	const struct json_value *v;
+
+	return json_object_get(paging, key, &v) == JSON_OK && json_get_int64(v, out) == JSON_OK &&
+	       *out >= 0;
+}
+
+enum vspc_error vspc_decode_page_rest(const struct json_doc *rest, struct vspc_paging *paging,
+				      char *err, size_t errlen)
+{
+	const struct json_value *root = json_root(rest);
+	const struct json_value *data;
+	const struct json_value *meta;
+	const struct json_value *info;
+
+	memset(paging, 0, sizeof *paging);
+	if (json_type_of(root) != JSON_OBJECT) {
+		snprintf(err, errlen, "answer is a JSON %s, expected an object",
+			 json_type_name(json_type_of(root)));
+		return VSPC_ERR_ENVELOPE;
+	}
+	/* "data" was streamed and is left empty here; check it was an array */
+	if (json_object_get(root, "data", &data) != JSON_OK || json_type_of(data) != JSON_ARRAY) {
+		if (envelope_data(root, &data, err, errlen) == VSPC_OK)
+			snprintf(err, errlen, "\"data\" is an object, expected an array");
+		return VSPC_ERR_ENVELOPE;
+	}
+	if (json_object_get(root, "errors", &data) == JSON_OK && json_type_of(data) == JSON_ARRAY &&
+	    json_count(data) > 0) {
+		char msg[256];
+
+		collect_messages(data, msg, sizeof msg);
+		snprintf(err, errlen, "answer carries errors: %s", msg[0] ? msg : "(no message)");
+		return VSPC_ERR_ENVELOPE;
+	}
+	if (json_object_get(root, "meta", &meta) != JSON_OK || json_type_of(meta) != JSON_OBJECT ||
+	    json_object_get(meta, "pagingInfo", &info) != JSON_OK ||
+	    json_type_of(info) != JSON_OBJECT)
+		return VSPC_OK;
+	if (!paging_number(info, "total", &paging->total) ||
+	    !paging_number(info, "count", &paging->count) ||
+	    !paging_number(info, "offset", &paging->offset)) {
+		snprintf(err, errlen, "meta.pagingInfo lacks a whole total, count or offset");
+		return VSPC_ERR_ENVELOPE;
+	}
+	paging->present = true;
+	return VSPC_OK;
 }

@@ -64,6 +64,77 @@ struct vspc_replication_job {
 	struct vspc_bool through_wan;
 };
 
+/* A string field; the value is cut at a character boundary to fit. */
+#define VSPC_NAME_MAX 256
+#define VSPC_MESSAGE_MAX 2048
+
+struct vspc_text {
+	struct vspc_field f;
+	char value[VSPC_NAME_MAX]; /* NUL-terminated; may contain NULs sent as \u0000 */
+	size_t len;
+};
+
+struct vspc_long_text {
+	struct vspc_field f;
+	char value[VSPC_MESSAGE_MAX];
+	size_t len;
+};
+
+struct vspc_time {
+	struct vspc_field f;
+	int64_t epoch;  /* whole seconds since 1970 UTC */
+	char text[48];  /* as sent, for listings */
+};
+
+struct vspc_int {
+	struct vspc_field f;
+	int64_t value;
+};
+
+/* BackupServerJob.status; the API may add values, which decode as OTHER. */
+enum vspc_status {
+	VSPC_STATUS_UNKNOWN = 0,
+	VSPC_STATUS_NONE,
+	VSPC_STATUS_IDLE,
+	VSPC_STATUS_SUCCESS,
+	VSPC_STATUS_WARNING,
+	VSPC_STATUS_FAILED,
+	VSPC_STATUS_RUNNING,
+	VSPC_STATUS_STARTING,
+	VSPC_STATUS_STOPPING,
+	VSPC_STATUS_ENABLING,
+	VSPC_STATUS_DISABLING,
+	VSPC_STATUS_WAITING_TAPE,
+	VSPC_STATUS_WAITING_REPOSITORY,
+	VSPC_STATUS_OTHER
+};
+
+/* BackupServerJob: the job's last session and identity. */
+struct vspc_job_session {
+	struct vspc_uid instance_uid;
+	struct vspc_uid unique_uid;
+	struct vspc_uid backup_server_uid;
+	struct vspc_uid organization_uid;
+	struct vspc_uid mapped_organization_uid;
+	struct vspc_text name;
+	struct vspc_text status_text; /* the value as sent */
+	enum vspc_status status;      /* meaningful when status_text is a value */
+	struct vspc_bool is_enabled;
+	struct vspc_time last_run;
+	struct vspc_time last_end_time;
+	struct vspc_int last_duration;    /* seconds */
+	struct vspc_int transferred_data; /* bytes */
+	struct vspc_long_text failure_message;
+};
+
+/* PagingInformation of a collection page. */
+struct vspc_paging {
+	bool present;
+	int64_t total;
+	int64_t count;
+	int64_t offset;
+};
+
 /* The first messages of an error envelope, and the retry hint of a 429. */
 struct vspc_error_info {
 	char message[512];  /* "" if the body had none */
@@ -87,6 +158,39 @@ bool vspc_replication_job_url(char *dst, size_t dstlen, const char *host,
 enum vspc_error vspc_decode_replication_job(const char *body, size_t len,
 					    struct vspc_replication_job *job,
 					    char *err, size_t errlen);
+
+/* Writes the URL of GET .../backupServers/jobs/{uid}. */
+bool vspc_job_url(char *dst, size_t dstlen, const char *host, unsigned port, const char *uid);
+
+/* Writes the URL of one page of the replication job collection with the
+ * BackupServerJob expanded: all jobs, or those of @backup_server (NULL for
+ * all). */
+bool vspc_collection_url(char *dst, size_t dstlen, const char *host, unsigned port,
+			 const char *backup_server, unsigned limit, uint64_t offset);
+
+/* Decodes a 200 answer to GET .../backupServers/jobs/{uid}. */
+enum vspc_error vspc_decode_job_session(const char *body, size_t len,
+					struct vspc_job_session *session,
+					char *err, size_t errlen);
+
+/* Decodes one element of a collection page (a replication job with its
+ * BackupServerJob under _embedded.backupServerJob). *@has_session tells if
+ * the embedded job was there. Returns VSPC_ERR_ENVELOPE with a reason when
+ * the element is not an object. */
+struct json_value;
+enum vspc_error vspc_decode_collection_item(const struct json_value *item,
+					    struct vspc_replication_job *job,
+					    struct vspc_job_session *session, bool *has_session,
+					    char *err, size_t errlen);
+
+/* Reads the envelope of a collection page whose "data" was streamed: errors,
+ * and meta.pagingInfo (absent paging leaves present false). */
+struct json_doc;
+enum vspc_error vspc_decode_page_rest(const struct json_doc *rest, struct vspc_paging *paging,
+				      char *err, size_t errlen);
+
+/* The API's name of a status, e.g. "WaitingTape". */
+const char *vspc_status_name(enum vspc_status st);
 
 /* Reads an error envelope ({"errors": [{"message", "type", "code", ...}]}) as
  * far as it makes sense; anything else leaves an empty message. */

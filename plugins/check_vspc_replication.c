@@ -2,29 +2,27 @@
  * Console VM replication job through the VSPC REST API v3.
  *
  * The whole story: parse the command line into a read-only config, load the
- * token, GET the job over one HTTPS connection, turn the HTTP answer into a
- * decoded job or a reason, evaluate it against the policy, print one result
- * and exit with its state. */
+ * token, open one HTTPS client, run the mode (one job, every job, or a
+ * listing: plugins/single.c and plugins/fleet.c), print one result and exit
+ * with its state. */
 #include "autoconfig.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "cli.h"
 #include "clock.h"
 #include "config.h"
-#include "evaluate.h"
 #include "http.h"
+#include "modes.h"
 #include "output.h"
 #include "token.h"
 #include "vspc.h"
 
-#define MAX_429_RETRIES 3
 #define USER_AGENT PACKAGE_NAME "/" PACKAGE_VERSION
 
 /* The watchdog: if libcurl ever overran its deadline, SIGALRM prints this
@@ -51,6 +49,10 @@ static void watchdog_arm(const struct config *cfg)
 	watchdog_len = n > 0 ? (size_t)n : 0;
 	watchdog_state = (int)cfg->timeout_state;
 	signal(SIGALRM, on_watchdog);
+	/* with CURLOPT_NOSIGNAL libcurl leaves SIGPIPE alone; a peer that resets
+	 * the connection, or a reader that closes stdout, must give an error to
+	 * handle, not kill the plugin */
+	signal(SIGPIPE, SIG_IGN);
 	/* half a second after the deadline libcurl enforces itself */
 	it.it_value.tv_sec = cfg->timeout_seconds;
 	it.it_value.tv_usec = 500000;
@@ -69,141 +71,8 @@ static void trace_to_result(void *ctx, const char *line)
 	result_line(ctx, 3, "%s", line);
 }
 
-static void sleep_ms(int64_t ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
-
-	while (nanosleep(&ts, &ts) != 0)
-		;
-}
-
-/* "(HTTP 404: message)" style detail from an error body. */
-static const char *error_detail(const struct http_response *resp, struct vspc_error_info *info)
-{
-	vspc_decode_errors(resp->body.data ? resp->body.data : "", resp->body.len, info);
-	if (info->message[0] == '\0')
-		snprintf(info->message, sizeof info->message, "no VSPC error message, Content-Type %s",
-			 resp->content_type[0] ? resp->content_type : "none");
-	return info->message;
-}
-
-/* Maps a non-200 answer to the result. */
-static void report_status(const struct config *cfg, const struct http_response *resp,
-			  struct result *res)
-{
-	struct vspc_error_info info;
-	long st = resp->status;
-
-	if (st == 404)
-		result_fail(res, STATE_CRITICAL, "replication job %s not found (HTTP 404: %s)",
-			    cfg->policy.job_uid, error_detail(resp, &info));
-	else if (st == 401)
-		result_fail(res, STATE_UNKNOWN,
-			    "HTTP 401 Unauthorized: %s - the token or API key is invalid or expired",
-			    error_detail(resp, &info));
-	else if (st == 403)
-		result_fail(res, STATE_UNKNOWN,
-			    "HTTP 403 Forbidden: %s - the account lacks a role that may read backup "
-			    "server jobs",
-			    error_detail(resp, &info));
-	else if (st == 429)
-		result_fail(res, STATE_UNKNOWN,
-			    "HTTP 429 Too Many Requests: %s - VSPC is throttling and no retry "
-			    "succeeded within the %u s timeout",
-			    error_detail(resp, &info), cfg->timeout_seconds);
-	else if (st == 202)
-		result_fail(res, STATE_UNKNOWN,
-			    "HTTP 202: VSPC queued the request as an asynchronous action (%s) "
-			    "instead of returning the job",
-			    resp->location[0] ? resp->location : "no Location");
-	else if (st >= 300 && st < 400)
-		result_fail(res, STATE_UNKNOWN, "HTTP %ld redirect to %s, not followed", st,
-			    resp->location[0] ? resp->location : "nowhere");
-	else if (st >= 500)
-		result_fail(res, STATE_UNKNOWN, "HTTP %ld server error: %s", st,
-			    error_detail(resp, &info));
-	else
-		result_fail(res, STATE_UNKNOWN, "unexpected HTTP %ld: %s", st,
-			    error_detail(resp, &info));
-}
-
-static void report_transport(const struct config *cfg, enum http_error rc, const char *err,
-			     struct result *res)
-{
-	if (rc == HTTP_ERR_TIMEOUT)
-		result_fail(res, cfg->timeout_state, "timed out after %u s: %s",
-			    cfg->timeout_seconds, err);
-	else if (rc == HTTP_ERR_SETUP)
-		result_fail(res, STATE_UNKNOWN, "plugin fault: %s", err);
-	else
-		result_fail(res, STATE_UNKNOWN, "HTTPS request to %s failed: %s", cfg->conn.host, err);
-}
-
-/* How long to wait before retrying a 429, in ms; -1 if no retry fits. */
-static int64_t retry_delay_ms(const struct http_response *resp, int64_t deadline_ms)
-{
-	struct vspc_error_info info;
-	double secs;
-	int64_t ms;
-
-	vspc_decode_errors(resp->body.data ? resp->body.data : "", resp->body.len, &info);
-	secs = info.retry_after >= 0 ? info.retry_after
-	       : resp->retry_after >= 0 ? (double)resp->retry_after : 1.0;
-	if (secs > 86400)
-		return -1;
-	ms = (int64_t)(secs * 1000.0);
-	/* leave at least a second for the retried request itself */
-	return ms + 1000 < clock_remaining_ms(deadline_ms) ? ms : -1;
-}
-
-/* GETs the job, retrying on 429 while a retry fits. On HTTP_OK @resp holds
- * the final answer; otherwise @res already says why. */
-static enum http_error fetch_job(const struct config *cfg, struct http_client *client,
-				 const char *token, int64_t deadline_ms,
-				 struct http_response *resp, struct result *res)
-{
-	char url[512];
-	char err[320];
-	char version_header[64];
-	struct buf auth;
-	enum http_error rc = HTTP_ERR_SETUP;
-
-	buf_init(&auth, TOKEN_MAX + 64);
-	snprintf(version_header, sizeof version_header, "X-Client-Version: %s", cfg->conn.api_version);
-	if (!vspc_replication_job_url(url, sizeof url, cfg->conn.host, cfg->conn.port,
-				      cfg->policy.job_uid) ||
-	    buf_printf(&auth, "Authorization: Bearer %s", token) != BUF_OK) {
-		result_fail(res, STATE_UNKNOWN, "plugin fault: cannot build the request");
-		goto out;
-	}
-	result_line(res, 2, "GET %s", url);
-	for (int attempt = 0;; attempt++) {
-		const char *headers[] = {buf_str(&auth), "Accept: application/json", version_header};
-		int64_t wait;
-
-		rc = http_get(client, url, headers, 3, deadline_ms, VSPC_JOB_BODY_CAP, resp, err,
-			      sizeof err);
-		if (rc != HTTP_OK) {
-			report_transport(cfg, rc, err, res);
-			break;
-		}
-		result_line(res, 2, "HTTP %ld, %zu bytes, %.3f s", resp->status, resp->body.len,
-			    resp->seconds);
-		if (resp->status != 429 || attempt == MAX_429_RETRIES)
-			break;
-		wait = retry_delay_ms(resp, deadline_ms);
-		if (wait < 0)
-			break;
-		result_line(res, 1, "HTTP 429: retrying in %.1f s", (double)wait / 1000.0);
-		http_response_free(resp);
-		sleep_ms(wait);
-	}
-out:
-	buf_free_wipe(&auth);
-	return rc;
-}
-
-static void check_job(const struct config *cfg, const char *token, struct result *res)
+/* Opens the run's one HTTPS client and runs the mode. */
+static void run_mode(const struct config *cfg, const char *token, struct result *res)
 {
 	struct http_options opt = {
 		.ca_file = cfg->conn.ca_file,
@@ -214,32 +83,26 @@ static void check_job(const struct config *cfg, const char *token, struct result
 		.trace_ctx = res,
 		.redact = token,
 	};
-	int64_t deadline_ms = clock_now_ms() + (int64_t)cfg->timeout_seconds * 1000;
-	struct http_response resp = {0};
-	struct vspc_replication_job job;
-	struct http_client *client;
+	struct request_ctx rq = {
+		.cfg = cfg,
+		.token = token,
+		.deadline_ms = clock_now_ms() + (int64_t)cfg->timeout_seconds * 1000,
+		.res = res,
+	};
 	char err[256];
 
-	client = http_client_new(&opt, err, sizeof err);
-	if (client == NULL) {
+	rq.client = http_client_new(&opt, err, sizeof err);
+	if (rq.client == NULL) {
 		result_fail(res, STATE_UNKNOWN, "plugin fault: %s", err);
 		return;
 	}
-	if (fetch_job(cfg, client, token, deadline_ms, &resp, res) == HTTP_OK) {
-		if (resp.status != 200)
-			report_status(cfg, &resp, res);
-		else if (vspc_decode_replication_job(buf_str(&resp.body), resp.body.len, &job, err,
-						     sizeof err) != VSPC_OK)
-			result_fail(res, STATE_UNKNOWN, "job %s: %s (HTTP 200, Content-Type %s)",
-				    cfg->policy.job_uid, err,
-				    resp.content_type[0] ? resp.content_type : "none");
-		else
-			evaluate_job(&cfg->policy, &job, res);
-		result_perf(res, &(struct perfdata){.label = "time", .value = resp.seconds,
-						    .decimals = 6, .uom = "s", .min = "0"});
-	}
-	http_response_free(&resp);
-	http_client_free(client);
+	if (cfg->mode == MODE_SINGLE)
+		mode_single(&rq);
+	else if (cfg->mode == MODE_FLEET)
+		mode_fleet(&rq);
+	else
+		mode_list(&rq);
+	http_client_free(rq.client);
 }
 
 /* Prints the result and gives the exit code: its state, or UNKNOWN when the
@@ -281,11 +144,19 @@ int main(int argc, char **argv)
 	else if (!http_global_init())
 		result_fail(&res, STATE_UNKNOWN, "plugin fault: libcurl failed to initialise");
 	else {
-		check_job(&cfg, buf_str(&token), &res);
+		run_mode(&cfg, buf_str(&token), &res);
 		http_global_cleanup();
 	}
 	buf_free_wipe(&token);
 
 	watchdog_disarm();
+	/* a listing that worked has printed itself; one that failed is UNKNOWN */
+	if (cfg.mode == MODE_LIST_TABLE || cfg.mode == MODE_LIST_JSON) {
+		if (res.state == STATE_OK) {
+			result_free(&res);
+			return STATE_OK;
+		}
+		res.state = STATE_UNKNOWN;
+	}
 	return finish(&res);
 }

@@ -13,6 +13,7 @@
 
 #include "range.h"
 #include "state.h"
+#include "timeutil.h"
 #include "vspc.h"
 
 #define MAX_TIMEOUT 86400
@@ -30,25 +31,50 @@ enum {
 	OPT_MISMATCH_STATE,
 	OPT_CA_FILE,
 	OPT_INSECURE,
-	OPT_API_VERSION
+	OPT_API_VERSION,
+	OPT_NO_JOB_STATUS,
+	OPT_NEVER_RUN_STATE,
+	OPT_DISABLED_STATE,
+	OPT_MAX_AGE_WARNING,
+	OPT_MAX_AGE_CRITICAL,
+	OPT_BACKUP_SERVER,
+	OPT_ORGANIZATION,
+	OPT_NAME,
+	OPT_EXCLUDE_NAME,
+	OPT_MIN_JOBS,
+	OPT_PERFDATA_PER_JOB,
+	OPT_LIST
 };
 
-static const char short_options[] = "H:p:j:T:w:c:t:46vhV";
+static const char short_options[] = "H:p:j:T:w:c:t:46avhV";
 
 /* Sorted by name. */
 static const struct option long_options[] = {
+	{"all", no_argument, NULL, 'a'},
 	{"api-version", required_argument, NULL, OPT_API_VERSION},
+	{"backup-server", required_argument, NULL, OPT_BACKUP_SERVER},
 	{"ca-file", required_argument, NULL, OPT_CA_FILE},
 	{"cloud", required_argument, NULL, OPT_CLOUD},
 	{"cloud-host", required_argument, NULL, OPT_CLOUD_HOST},
 	{"critical", required_argument, NULL, 'c'},
+	{"disabled-state", required_argument, NULL, OPT_DISABLED_STATE},
+	{"exclude-name", required_argument, NULL, OPT_EXCLUDE_NAME},
 	{"help", no_argument, NULL, 'h'},
 	{"hostname", required_argument, NULL, 'H'},
 	{"insecure", no_argument, NULL, OPT_INSECURE},
 	{"ipv4", no_argument, NULL, '4'},
 	{"ipv6", no_argument, NULL, '6'},
 	{"job", required_argument, NULL, 'j'},
+	{"list", optional_argument, NULL, OPT_LIST},
+	{"max-age-critical", required_argument, NULL, OPT_MAX_AGE_CRITICAL},
+	{"max-age-warning", required_argument, NULL, OPT_MAX_AGE_WARNING},
+	{"min-jobs", required_argument, NULL, OPT_MIN_JOBS},
 	{"mismatch-state", required_argument, NULL, OPT_MISMATCH_STATE},
+	{"name", required_argument, NULL, OPT_NAME},
+	{"never-run-state", required_argument, NULL, OPT_NEVER_RUN_STATE},
+	{"no-job-status", no_argument, NULL, OPT_NO_JOB_STATUS},
+	{"organization", required_argument, NULL, OPT_ORGANIZATION},
+	{"perfdata-per-job", no_argument, NULL, OPT_PERFDATA_PER_JOB},
 	{"port", required_argument, NULL, 'p'},
 	{"source-wan", required_argument, NULL, OPT_SOURCE_WAN},
 	{"target-host", required_argument, NULL, OPT_TARGET_HOST},
@@ -244,6 +270,75 @@ static bool opt_nonempty(int id, const char *text, const char **out, char *err, 
 	return true;
 }
 
+static bool opt_state(int id, const char *text, enum state *out, char *err, size_t errlen)
+{
+	if (!state_parse(text, out))
+		return fail(err, errlen,
+			    "--%s: '%s' is not a state (ok, warning, critical, unknown or 0-3)",
+			    option_name(id), text);
+	return true;
+}
+
+static bool opt_duration(int id, const char *text, int64_t *seconds, const char **keep,
+			 char *err, size_t errlen)
+{
+	if (!time_parse_duration(text, seconds))
+		return fail(err, errlen,
+			    "--%s: '%s' is not a duration (seconds, or like 90m, 26h, 2d, 1d12h)",
+			    option_name(id), text);
+	*keep = text;
+	return true;
+}
+
+static bool opt_organization(const char *text, struct fleet_filter *f, char *err, size_t errlen)
+{
+	if (f->n_organizations == CONFIG_MAX_FILTERS)
+		return fail(err, errlen, "--organization: at most %d", CONFIG_MAX_FILTERS);
+	if (!vspc_uid_valid(text, strlen(text)))
+		return fail(err, errlen, "--organization: '%s' is not a UUID", text);
+	vspc_uid_normalise(f->organizations[f->n_organizations++], text);
+	return true;
+}
+
+static bool opt_pattern(int id, const char *text, const char **list, size_t *n, char *err,
+			size_t errlen)
+{
+	if (*n == CONFIG_MAX_FILTERS)
+		return fail(err, errlen, "--%s: at most %d", option_name(id), CONFIG_MAX_FILTERS);
+	if (text[0] == '\0')
+		return fail(err, errlen, "--%s: empty pattern", option_name(id));
+	list[(*n)++] = text;
+	return true;
+}
+
+static bool opt_backup_server(const char *text, struct fleet_filter *f, char *err, size_t errlen)
+{
+	if (!vspc_uid_valid(text, strlen(text)))
+		return fail(err, errlen, "--backup-server: '%s' is not a UUID", text);
+	vspc_uid_normalise(f->backup_server, text);
+	f->has_backup_server = true;
+	return true;
+}
+
+static bool opt_min_jobs(const char *text, struct config *cfg, char *err, size_t errlen)
+{
+	if (!parse_uint(text, 0, 10000000, &cfg->min_jobs))
+		return fail(err, errlen, "--min-jobs: '%s' is not a count from 0 to 10000000", text);
+	cfg->min_jobs_set = true;
+	return true;
+}
+
+static bool opt_list(const char *text, struct config *cfg, char *err, size_t errlen)
+{
+	if (text == NULL || strcmp(text, "table") == 0)
+		cfg->mode = MODE_LIST_TABLE;
+	else if (strcmp(text, "json") == 0)
+		cfg->mode = MODE_LIST_JSON;
+	else
+		return fail(err, errlen, "--list: expected table or json, not '%s'", text);
+	return true;
+}
+
 /* Applies one option. Returns false with a reason in @err. */
 static bool apply_option(int id, const char *arg, struct config *cfg, char *err, size_t errlen)
 {
@@ -296,6 +391,39 @@ static bool apply_option(int id, const char *arg, struct config *cfg, char *err,
 		if (cfg->verbose < MAX_VERBOSE)
 			cfg->verbose++;
 		return true;
+	case OPT_NO_JOB_STATUS:
+		cfg->job_status = false;
+		return true;
+	case OPT_NEVER_RUN_STATE:
+		return opt_state(id, arg, &p->never_run_state, err, errlen);
+	case OPT_DISABLED_STATE:
+		return opt_state(id, arg, &p->disabled_state, err, errlen);
+	case OPT_MAX_AGE_WARNING:
+		return opt_duration(id, arg, &p->max_age_warning, &p->max_age_warning_text, err,
+				    errlen);
+	case OPT_MAX_AGE_CRITICAL:
+		return opt_duration(id, arg, &p->max_age_critical, &p->max_age_critical_text, err,
+				    errlen);
+	case 'a':
+		if (cfg->mode == MODE_SINGLE)
+			cfg->mode = MODE_FLEET;
+		return true;
+	case OPT_BACKUP_SERVER:
+		return opt_backup_server(arg, &cfg->filter, err, errlen);
+	case OPT_ORGANIZATION:
+		return opt_organization(arg, &cfg->filter, err, errlen);
+	case OPT_NAME:
+		return opt_pattern(id, arg, cfg->filter.names, &cfg->filter.n_names, err, errlen);
+	case OPT_EXCLUDE_NAME:
+		return opt_pattern(id, arg, cfg->filter.excludes, &cfg->filter.n_excludes, err,
+				   errlen);
+	case OPT_MIN_JOBS:
+		return opt_min_jobs(arg, cfg, err, errlen);
+	case OPT_PERFDATA_PER_JOB:
+		cfg->perfdata_per_job = true;
+		return true;
+	case OPT_LIST:
+		return opt_list(arg, cfg, err, errlen);
 	}
 	return fail(err, errlen, "internal error: option %d has no handler", id);
 }
@@ -313,6 +441,34 @@ static void describe_bad_option(int argc, char **argv, char *err, size_t errlen)
 		snprintf(err, errlen, "unknown option -%c (see --help)", optopt);
 	else
 		snprintf(err, errlen, "unknown or incomplete option '%s' (see --help)", word);
+}
+
+static bool filters_given(const struct config *cfg)
+{
+	const struct fleet_filter *f = &cfg->filter;
+
+	return f->has_backup_server || f->n_organizations || f->n_names || f->n_excludes;
+}
+
+/* Options that only make sense together. */
+static bool check_mode(struct config *cfg, char *err, size_t errlen)
+{
+	bool job = cfg->policy.job_uid[0] != '\0';
+	bool all = cfg->mode != MODE_SINGLE;
+
+	if (job && all)
+		return fail(err, errlen, "--job (-j) cannot be combined with --all or --list");
+	if (!job && !all)
+		return fail(err, errlen, "--job (-j) or --all is required (see --help)");
+	if (!all && filters_given(cfg))
+		return fail(err, errlen,
+			    "--backup-server, --organization, --name and --exclude-name need --all "
+			    "or --list");
+	if (cfg->mode != MODE_FLEET && (cfg->min_jobs_set || cfg->perfdata_per_job))
+		return fail(err, errlen, "--min-jobs and --perfdata-per-job need --all");
+	if (all && !cfg->job_status)
+		return fail(err, errlen, "--no-job-status applies to --job only");
+	return true;
 }
 
 enum cli_status cli_parse(int argc, char **argv, struct config *cfg, char *err, size_t errlen)
@@ -345,11 +501,7 @@ enum cli_status cli_parse(int argc, char **argv, struct config *cfg, char *err, 
 		snprintf(err, errlen, "--hostname (-H) is required (see --help)");
 		return CLI_USAGE_ERROR;
 	}
-	if (cfg->policy.job_uid[0] == '\0') {
-		snprintf(err, errlen, "--job (-j) is required (see --help)");
-		return CLI_USAGE_ERROR;
-	}
-	return CLI_RUN;
+	return check_mode(cfg, err, errlen) ? CLI_RUN : CLI_USAGE_ERROR;
 }
 
 void cli_print_version(FILE *out)
@@ -365,6 +517,8 @@ void cli_print_help(FILE *out)
 	      "Nagios/Icinga service check.\n"
 	      "\n"
 	      "Usage: check_vspc_replication -H HOST -j JOB_UID [options]\n"
+	      "       check_vspc_replication -H HOST --all [filters] [options]\n"
+	      "       check_vspc_replication -H HOST --list[=table|json] [filters] [options]\n"
 	      "\n"
 	      "Connection:\n"
 	      "  -H, --hostname=HOST        VSPC server: name, IPv4 or IPv6 address (required)\n"
@@ -398,6 +552,33 @@ void cli_print_help(FILE *out)
 	      "      --mismatch-state=STATE state of a failed expectation: warning (default)\n"
 	      "                             or critical\n"
 	      "\n"
+	      "Job health (from GET .../backupServers/jobs/{uid}, on the same connection):\n"
+	      "      --no-job-status        do not read it: one request, configuration only\n"
+	      "      --max-age-warning=DURATION\n"
+	      "                             WARNING when the last session ended longer ago\n"
+	      "      --max-age-critical=DURATION\n"
+	      "                             CRITICAL likewise; DURATION is seconds or like\n"
+	      "                             90m, 26h, 2d, 1d12h (units s m h d w)\n"
+	      "      --never-run-state=STATE  state of a job that never ran (default warning)\n"
+	      "      --disabled-state=STATE   state of a disabled job (default warning)\n"
+	      "  Last session Success: OK, Warning: WARNING, Failed: CRITICAL, None: the\n"
+	      "  --never-run-state; Running, Idle and other in-progress values: OK (ages\n"
+	      "  still apply); Unknown or a value this plugin does not know: UNKNOWN.\n"
+	      "\n"
+	      "Every job (fleet) and listing:\n"
+	      "  -a, --all                  check every replication job the token can see;\n"
+	      "                             each job gets the rules above, the worst wins\n"
+	      "      --list[=table|json]    list the jobs (table, or one JSON object per line)\n"
+	      "                             and exit 0, or 3 when the listing failed\n"
+	      "      --backup-server=UID    only the jobs of this backup server\n"
+	      "      --organization=UID     only jobs owned by or mapped to this organization\n"
+	      "                             (repeatable)\n"
+	      "      --name=PATTERN         only jobs whose name matches this shell glob\n"
+	      "                             (repeatable)\n"
+	      "      --exclude-name=PATTERN leave out jobs whose name matches (repeatable)\n"
+	      "      --min-jobs=N           CRITICAL when fewer than N jobs match (--all)\n"
+	      "      --perfdata-per-job     add each job's perfdata (--all)\n"
+	      "\n"
 	      "Output:\n"
 	      "  -v, --verbose              more detail after the first line; up to -vvv, which\n"
 	      "                             shows the HTTP headers (the token as ****)\n"
@@ -408,14 +589,17 @@ void cli_print_help(FILE *out)
 	      "(below 10), ~:10 (above 10), 10:20 (outside 10..20), @10:20 (inside 10..20).\n"
 	      "STATE is ok, warning, critical, unknown or 0 to 3.\n"
 	      "\n"
-	      "States: thresholds and failed expectations give WARNING or CRITICAL, the worst\n"
-	      "wins; a job VSPC does not know (HTTP 404) is CRITICAL; bad arguments, a missing\n"
-	      "token, HTTP 401/403/429/5xx/520/202, redirects, connection and TLS failures,\n"
-	      "answers that are not the documented JSON or lack a checked field, and answers\n"
-	      "over 8 MiB are UNKNOWN; a timeout gives the --timeout state.\n"
+	      "States: thresholds, failed expectations, the last session, a disabled job\n"
+	      "and its age give WARNING or CRITICAL, the worst wins; a job VSPC does not\n"
+	      "know (HTTP 404) is CRITICAL; bad arguments, a missing token, HTTP 401, 403,\n"
+	      "429, 5xx/520 and 202, redirects, connection and TLS failures, answers that\n"
+	      "are not the documented JSON or lack a checked field, answers over 8 MiB and\n"
+	      "a fleet page that fails are UNKNOWN; a timeout gives the --timeout state.\n"
 	      "\n"
-	      "Example:\n"
+	      "Examples:\n"
 	      "  check_vspc_replication -H vspc.example.com -T /etc/nagios/vspc.token \\\n"
-	      "    -j bc04d2e5-dd4c-4f85-af0e-424106a32a75 -c 1: --wan=yes\n",
+	      "    -j bc04d2e5-dd4c-4f85-af0e-424106a32a75 -c 1: --wan=yes --max-age-warning=26h\n"
+	      "  check_vspc_replication -H vspc.example.com -T /etc/nagios/vspc.token --all \\\n"
+	      "    --organization=6f2d7b4e-1a2b-4c3d-8e9f-0a1b2c3d4e5f --min-jobs=1\n",
 	      out);
 }

@@ -52,6 +52,26 @@ static const struct cli_case cases[] = {
 	{{"-H", "vspc", "-j", SEED, "-w"}, CLI_USAGE_ERROR, "-w"},
 	{{"-H", "vspc", "-j", SEED, "--ca-file"}, CLI_USAGE_ERROR, "--ca-file"},
 	{{"-H", "vspc", "-j", SEED, "--token-file="}, CLI_USAGE_ERROR, "--token-file"},
+	{{"-H", "vspc", "--all"}, CLI_RUN, NULL},
+	{{"-H", "vspc", "-a", "--organization", SEED, "--name=SQL*", "--min-jobs=0"}, CLI_RUN, NULL},
+	{{"-H", "vspc", "--list"}, CLI_RUN, NULL},
+	{{"-H", "vspc", "--list=json", "--backup-server", SEED}, CLI_RUN, NULL},
+	{{"-H", "vspc", "-j", SEED, "--max-age-warning=26h", "--max-age-critical=2d"}, CLI_RUN, NULL},
+	{{"-H", "vspc", "-j", SEED, "--all"}, CLI_USAGE_ERROR, "--all"},
+	{{"-H", "vspc", "-j", SEED, "--list"}, CLI_USAGE_ERROR, "--list"},
+	{{"-H", "vspc", "--list=xml"}, CLI_USAGE_ERROR, "--list"},
+	{{"-H", "vspc", "-j", SEED, "--name=x"}, CLI_USAGE_ERROR, "--name"},
+	{{"-H", "vspc", "-j", SEED, "--min-jobs=1"}, CLI_USAGE_ERROR, "--min-jobs"},
+	{{"-H", "vspc", "--list", "--min-jobs=1"}, CLI_USAGE_ERROR, "--min-jobs"},
+	{{"-H", "vspc", "--all", "--min-jobs=-1"}, CLI_USAGE_ERROR, "--min-jobs"},
+	{{"-H", "vspc", "--all", "--organization=acme"}, CLI_USAGE_ERROR, "--organization"},
+	{{"-H", "vspc", "--all", "--backup-server=x"}, CLI_USAGE_ERROR, "--backup-server"},
+	{{"-H", "vspc", "--all", "--name="}, CLI_USAGE_ERROR, "--name"},
+	{{"-H", "vspc", "--all", "--no-job-status"}, CLI_USAGE_ERROR, "--no-job-status"},
+	{{"-H", "vspc", "-j", SEED, "--max-age-warning=1h30"}, CLI_USAGE_ERROR, "--max-age-warning"},
+	{{"-H", "vspc", "-j", SEED, "--max-age-critical=soon"}, CLI_USAGE_ERROR, "--max-age-critical"},
+	{{"-H", "vspc", "-j", SEED, "--never-run-state=maybe"}, CLI_USAGE_ERROR, "--never-run-state"},
+	{{"-H", "vspc", "-j", SEED, "--disabled-state=5"}, CLI_USAGE_ERROR, "--disabled-state"},
 };
 
 static enum cli_status run(const char *const *args, struct config *cfg, char *err, size_t errlen)
@@ -118,6 +138,44 @@ static void test_values(void)
 			       strcmp(cfg.conn.api_version, "3.6") == 0 &&
 			       cfg.policy.mismatch_state == STATE_WARNING && !cfg.conn.insecure,
 		       "defaults: port 1280, 10 s unknown, API 3.6, mismatch warning, verification on");
+	}
+	{
+		static const char *const health[] = {"-H", "vspc", "-j", SEED, "--no-job-status",
+						     "--max-age-warning=1d12h", "--never-run-state=critical",
+						     "--disabled-state=ok", NULL};
+
+		run(health, &cfg, err, sizeof err);
+		tap_ok(!cfg.job_status && cfg.policy.max_age_warning == 129600 &&
+			       strcmp(cfg.policy.max_age_warning_text, "1d12h") == 0 &&
+			       cfg.policy.max_age_critical == 0 &&
+			       cfg.policy.never_run_state == STATE_CRITICAL &&
+			       cfg.policy.disabled_state == STATE_OK,
+		       "job health options");
+	}
+	{
+		static const char *const fleet[] = {"-H", "vspc", "--all", "--organization", SEED,
+						    "--organization", "11111111-2222-3333-4444-555555555555",
+						    "--name", "SQL*", "--exclude-name", "*test*",
+						    "--min-jobs", "3", "--perfdata-per-job", NULL};
+
+		run(fleet, &cfg, err, sizeof err);
+		tap_ok(cfg.mode == MODE_FLEET && cfg.filter.n_organizations == 2 &&
+			       strcmp(cfg.filter.organizations[1], "11111111-2222-3333-4444-555555555555") == 0 &&
+			       cfg.filter.n_names == 1 && cfg.filter.n_excludes == 1 && cfg.min_jobs_set &&
+			       cfg.min_jobs == 3 && cfg.perfdata_per_job && cfg.job_status,
+		       "fleet options (%s)", err);
+	}
+	{
+		static const char *const list[] = {"-H", "vspc", "--all", "--list=json", NULL};
+		static const char *const defaults[] = {"-H", "vspc", "-j", SEED, NULL};
+
+		run(list, &cfg, err, sizeof err);
+		tap_ok(cfg.mode == MODE_LIST_JSON, "--list wins over --all");
+		run(defaults, &cfg, err, sizeof err);
+		tap_ok(cfg.mode == MODE_SINGLE && cfg.job_status &&
+			       cfg.policy.never_run_state == STATE_WARNING &&
+			       cfg.policy.disabled_state == STATE_WARNING,
+		       "health defaults: job status read, never-run and disabled WARNING");
 	}
 	{
 		static const char *const numeric[] = {"-H", "vspc", "-j", SEED, "-t", "5:2", NULL};

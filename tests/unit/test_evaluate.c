@@ -200,6 +200,181 @@ static const struct eval_case cases[] = {
 	{"originalUid may match (API 3.5)", original_uid_matches, STATE_OK, "protects 5 VMs", NULL},
 };
 
+/* With the job's session (BackupServerJob). NOW is the evaluation time. */
+#define NOW 1800000000LL
+
+static struct vspc_job_session seed_session(void)
+{
+	struct vspc_job_session js;
+
+	memset(&js, 0, sizeof js);
+	set_uid(&js.instance_uid, SEED);
+	js.name.f.state = VSPC_FIELD_VALUE;
+	js.name.len = (size_t)snprintf(js.name.value, sizeof js.name.value, "SQL to DR");
+	js.status_text.f.state = VSPC_FIELD_VALUE;
+	js.status_text.len = (size_t)snprintf(js.status_text.value, sizeof js.status_text.value, "Success");
+	js.status = VSPC_STATUS_SUCCESS;
+	js.is_enabled.f.state = VSPC_FIELD_VALUE;
+	js.is_enabled.value = true;
+	js.last_end_time.f.state = VSPC_FIELD_VALUE;
+	js.last_end_time.epoch = NOW - 3 * 3600;
+	js.last_duration.f.state = VSPC_FIELD_VALUE;
+	js.last_duration.value = 754;
+	js.transferred_data.f.state = VSPC_FIELD_VALUE;
+	js.transferred_data.value = 123456789;
+	return js;
+}
+
+static void set_status(struct vspc_job_session *js, const char *text, enum vspc_status st)
+{
+	js->status_text.len = (size_t)snprintf(js->status_text.value, sizeof js->status_text.value, "%s", text);
+	js->status = st;
+}
+
+struct session_case {
+	const char *name;
+	const char *status;
+	enum vspc_status st;
+	int64_t end_age; /* -1: lastEndTime null */
+	bool enabled;
+	int64_t warn_age, crit_age; /* 0: unset */
+	enum state never_run, disabled;
+	enum state want;
+	const char *mention;
+};
+
+static const struct session_case session_cases[] = {
+	{"success", "Success", VSPC_STATUS_SUCCESS, 3 * 3600, true, 0, 0, STATE_WARNING, STATE_WARNING, STATE_OK, "'SQL to DR' (" SEED ") last session Success 3h 0m ago, protects 5 VMs"},
+	{"warning", "Warning", VSPC_STATUS_WARNING, 60, true, 0, 0, STATE_WARNING, STATE_WARNING, STATE_WARNING, "last session Warning 1m ago"},
+	{"failed", "Failed", VSPC_STATUS_FAILED, 3 * 3600, true, 0, 0, STATE_WARNING, STATE_WARNING, STATE_CRITICAL, "last session Failed 3h 0m ago"},
+	{"never ran, default", "None", VSPC_STATUS_NONE, -1, true, 0, 0, STATE_WARNING, STATE_WARNING, STATE_WARNING, "'SQL to DR' (" SEED ") never ran"},
+	{"never ran, critical", "None", VSPC_STATUS_NONE, -1, true, 0, 0, STATE_CRITICAL, STATE_WARNING, STATE_CRITICAL, "never ran"},
+	{"never ran, ok", "None", VSPC_STATUS_NONE, -1, true, 3600, 0, STATE_OK, STATE_WARNING, STATE_OK, "never ran"},
+	{"running first time, age set", "Running", VSPC_STATUS_RUNNING, -1, true, 3600, 0, STATE_WARNING, STATE_WARNING, STATE_WARNING, "no session has ended yet"},
+	{"running", "Running", VSPC_STATUS_RUNNING, 50, true, 0, 0, STATE_WARNING, STATE_WARNING, STATE_OK, "last session Running 50s ago"},
+	{"idle", "Idle", VSPC_STATUS_IDLE, 50, true, 0, 0, STATE_WARNING, STATE_WARNING, STATE_OK, "Idle"},
+	{"waiting tape", "WaitingTape", VSPC_STATUS_WAITING_TAPE, 50, true, 0, 0, STATE_WARNING, STATE_WARNING, STATE_OK, "WaitingTape"},
+	{"unknown status", "Unknown", VSPC_STATUS_UNKNOWN, 50, true, 0, 0, STATE_WARNING, STATE_WARNING, STATE_UNKNOWN, "status as Unknown"},
+	{"future status", "Paused", VSPC_STATUS_OTHER, 50, true, 0, 0, STATE_WARNING, STATE_WARNING, STATE_UNKNOWN, "status Paused is unknown"},
+	{"disabled", "Success", VSPC_STATUS_SUCCESS, 50, false, 0, 0, STATE_WARNING, STATE_WARNING, STATE_WARNING, "job is disabled"},
+	{"disabled critical", "Success", VSPC_STATUS_SUCCESS, 50, false, 0, 0, STATE_WARNING, STATE_CRITICAL, STATE_CRITICAL, "job is disabled"},
+	{"disabled ok", "Success", VSPC_STATUS_SUCCESS, 50, false, 0, 0, STATE_WARNING, STATE_OK, STATE_OK, "job is disabled"},
+	{"age at warning", "Success", VSPC_STATUS_SUCCESS, 93600, true, 93600, 0, STATE_WARNING, STATE_WARNING, STATE_OK, "last session Success 1d 2h ago"},
+	{"age warning + 1", "Success", VSPC_STATUS_SUCCESS, 93601, true, 93600, 0, STATE_WARNING, STATE_WARNING, STATE_WARNING, "beyond the warning age 26h"},
+	{"age warning - 1", "Success", VSPC_STATUS_SUCCESS, 93599, true, 93600, 0, STATE_WARNING, STATE_WARNING, STATE_OK, "Success"},
+	{"age at critical", "Success", VSPC_STATUS_SUCCESS, 172800, true, 93600, 172800, STATE_WARNING, STATE_WARNING, STATE_WARNING, "beyond the warning age"},
+	{"age critical + 1", "Success", VSPC_STATUS_SUCCESS, 172801, true, 93600, 172800, STATE_WARNING, STATE_WARNING, STATE_CRITICAL, "beyond the critical age 2d"},
+	{"failed and old", "Failed", VSPC_STATUS_FAILED, 172801, true, 93600, 172800, STATE_WARNING, STATE_WARNING, STATE_CRITICAL, "Failed"},
+	{"end time in the future", "Success", VSPC_STATUS_SUCCESS, -30, true, 60, 0, STATE_WARNING, STATE_WARNING, STATE_OK, "Success 0s ago"},
+};
+
+static void test_sessions(void)
+{
+	for (size_t i = 0; i < sizeof session_cases / sizeof session_cases[0]; i++) {
+		const struct session_case *c = &session_cases[i];
+		struct check_policy p = base_policy();
+		struct vspc_replication_job j = seed_job();
+		struct vspc_job_session js = seed_session();
+		struct result res;
+
+		set_status(&js, c->status, c->st);
+		js.is_enabled.value = c->enabled;
+		if (c->end_age == -1)
+			js.last_end_time.f.state = VSPC_FIELD_NULL;
+		else
+			js.last_end_time.epoch = NOW - c->end_age;
+		p.max_age_warning = c->warn_age;
+		p.max_age_warning_text = c->warn_age == 93600 ? "26h" : "1h";
+		p.max_age_critical = c->crit_age;
+		p.max_age_critical_text = "2d";
+		p.never_run_state = c->never_run;
+		p.disabled_state = c->disabled;
+		result_init(&res, 1);
+		evaluate_job(&p, &j, &js, NOW, &res);
+		tap_ok(res.state == c->want, "session %s: state %s (got %s: '%s')", c->name,
+		       state_name(c->want), state_name(res.state), buf_str(&res.summary));
+		tap_ok(strstr(buf_str(&res.summary), c->mention) != NULL, "session %s: mentions '%s'",
+		       c->name, c->mention);
+		result_free(&res);
+	}
+}
+
+static void test_session_output(void)
+{
+	struct check_policy p = base_policy();
+	struct vspc_replication_job j = seed_job();
+	struct vspc_job_session js = seed_session();
+	struct result res;
+
+	p.max_age_warning = 93600;
+	p.max_age_warning_text = "26h";
+	set_status(&js, "Failed", VSPC_STATUS_FAILED);
+	js.failure_message.f.state = VSPC_FIELD_VALUE;
+	js.failure_message.len = (size_t)snprintf(js.failure_message.value, sizeof js.failure_message.value,
+						  "Error: disk full\r\nProcessing vm01 failed\r\n");
+	result_init(&res, 0);
+	evaluate_job(&p, &j, &js, NOW, &res);
+	tap_str_eq(buf_str(&res.perfdata),
+		   "protected_vms=5;;;0; last_run_age=10800s;93600;;0; last_duration=754s;;;0; transferred=123456789B;;;0;",
+		   "session perfdata: age with its thresholds in seconds, duration, bytes");
+	tap_str_eq(buf_str(&res.long_output), "Error: disk full\nProcessing vm01 failed\n",
+		   "failureMessage lines become long-output lines, even without -v");
+	result_free(&res);
+
+	js = seed_session();
+	js.last_end_time.f.state = VSPC_FIELD_NULL;
+	js.last_duration.f.state = VSPC_FIELD_NULL;
+	js.transferred_data.f.state = VSPC_FIELD_ABSENT;
+	result_init(&res, 0);
+	p = base_policy();
+	evaluate_job(&p, &j, &js, NOW, &res);
+	tap_str_eq(buf_str(&res.perfdata), "protected_vms=5;;;0;", "unknown session values give no perfdata");
+	result_free(&res);
+
+	js = seed_session();
+	js.last_end_time.f.state = VSPC_FIELD_INVALID;
+	snprintf(js.last_end_time.f.problem, sizeof js.last_end_time.f.problem, "is not an RFC 3339 date-time with offset");
+	p.max_age_warning = 93600;
+	result_init(&res, 0);
+	evaluate_job(&p, &j, &js, NOW, &res);
+	tap_ok(res.state == STATE_UNKNOWN && strstr(buf_str(&res.summary), "lastEndTime is not an RFC 3339") != NULL,
+	       "a bad lastEndTime is UNKNOWN when ages are checked ('%s')", buf_str(&res.summary));
+	result_free(&res);
+	result_init(&res, 0);
+	p = base_policy();
+	evaluate_job(&p, &j, &js, NOW, &res);
+	tap_ok(res.state == STATE_OK, "and ignored when they are not");
+	result_free(&res);
+
+	js = seed_session();
+	js.status_text.f.state = VSPC_FIELD_ABSENT;
+	result_init(&res, 0);
+	p = base_policy();
+	evaluate_job(&p, &j, &js, NOW, &res);
+	tap_ok(res.state == STATE_UNKNOWN && strstr(buf_str(&res.summary), "status is missing") != NULL,
+	       "a missing status is UNKNOWN");
+	result_free(&res);
+
+	js = seed_session();
+	set_uid(&js.instance_uid, WAN_A);
+	result_init(&res, 0);
+	p = base_policy();
+	evaluate_job(&p, &j, &js, NOW, &res);
+	tap_ok(res.state == STATE_UNKNOWN && strstr(buf_str(&res.summary), "session answer describes job " WAN_A) != NULL,
+	       "a session answer for another job is refused");
+	result_free(&res);
+
+	js = seed_session();
+	js.name.f.state = VSPC_FIELD_ABSENT;
+	p = base_policy();
+	p.job_uid[0] = '\0'; /* fleet mode names jobs by their own UID */
+	result_init(&res, 0);
+	evaluate_job(&p, &j, &js, NOW, &res);
+	tap_ok(strncmp(buf_str(&res.summary), "job " SEED " last session", 4 + 36 + 13) == 0,
+	       "without a name the job is named by its UID ('%s')", buf_str(&res.summary));
+	result_free(&res);
+}
+
 int main(void)
 {
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -210,7 +385,7 @@ int main(void)
 
 		c->adjust(&p, &j);
 		result_init(&res, 1);
-		evaluate_job(&p, &j, &res);
+		evaluate_job(&p, &j, NULL, 0, &res);
 		tap_ok(res.state == c->state, "%s: state %s (got %s)", c->name, state_name(c->state),
 		       state_name(res.state));
 		tap_ok(strstr(buf_str(&res.summary), c->mention) != NULL, "%s: summary mentions '%s' ('%s')",
@@ -219,5 +394,7 @@ int main(void)
 			tap_str_eq(buf_str(&res.perfdata), c->perf, c->name);
 		result_free(&res);
 	}
+	test_sessions();
+	test_session_output();
 	return tap_done();
 }

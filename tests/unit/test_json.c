@@ -137,10 +137,147 @@ static void test_getters(void)
 	json_free(NULL);
 }
 
+/* Streaming: collects what the item callback saw. */
+struct seen {
+	int items;
+	int64_t sum;
+	int stop_after;
+	char kinds[32];
+};
+
+static int on_item(void *ctx, const struct json_value *item)
+{
+	struct seen *seen = ctx;
+	const struct json_value *v;
+	int64_t n;
+
+	if (seen->items < (int)sizeof seen->kinds - 1)
+		seen->kinds[seen->items] = json_type_name(json_type_of(item))[0];
+	seen->items++;
+	if (json_type_of(item) == JSON_OBJECT && json_object_get(item, "n", &v) == JSON_OK &&
+	    json_get_int64(v, &n) == JSON_OK)
+		seen->sum += n;
+	return seen->stop_after == 0 || seen->items < seen->stop_after;
+}
+
+/* Feeds @text in pieces of @chunk bytes. */
+static enum json_error stream_text(const char *text, size_t chunk, struct seen *seen,
+				   struct json_doc **rest, char *err, size_t errlen)
+{
+	struct json_stream *st = json_stream_new("data", on_item, seen);
+	size_t len = strlen(text);
+	enum json_error rc = JSON_OK;
+
+	for (size_t off = 0; off < len && rc == JSON_OK; off += chunk)
+		rc = json_stream_feed(st, text + off, len - off < chunk ? len - off : chunk, err, errlen);
+	if (rc == JSON_OK)
+		rc = json_stream_finish(st, rest, err, errlen);
+	json_stream_free(st);
+	return rc;
+}
+
+static void test_stream(void)
+{
+	static const char page[] =
+		"{\"meta\": {\"pagingInfo\": {\"total\": 3, \"count\": 3, \"offset\": 0}},"
+		" \"data\": [{\"n\": 1, \"deep\": {\"a\": [1, {\"b\": 2}]}}, {\"n\": 2}, 7, [], {\"n\": 4}],"
+		" \"other\": {\"data\": [{\"n\": 100}]}, \"errors\": null}";
+	size_t chunks[] = {1, 2, 7, 64, sizeof page};
+
+	for (size_t i = 0; i < sizeof chunks / sizeof chunks[0]; i++) {
+		struct seen seen = {0};
+		struct json_doc *rest = NULL;
+		const struct json_value *data = NULL;
+		const struct json_value *meta = NULL;
+		char err[128] = "";
+		enum json_error rc = stream_text(page, chunks[i], &seen, &rest, err, sizeof err);
+
+		tap_ok(rc == JSON_OK && seen.items == 5 && seen.sum == 7 &&
+			       strcmp(seen.kinds, "oonao") == 0,
+		       "stream in %zu-byte pieces: 5 elements of root.data only, in order (%d, %s, %s)",
+		       chunks[i], seen.items, seen.kinds, err);
+		tap_ok(rest && json_object_get(json_root(rest), "data", &data) == JSON_OK &&
+			       json_count(data) == 0 &&
+			       json_object_get(json_root(rest), "meta", &meta) == JSON_OK,
+		       "the rest keeps meta and an empty data array");
+		json_free(rest);
+	}
+	{
+		struct seen seen = {0};
+		struct json_doc *rest = NULL;
+		char err[128] = "";
+		enum json_error rc = stream_text("{\"data\": [{\"n\": 1}, {\"n\": 2}, {\"n\": ", 5,
+						 &seen, &rest, err, sizeof err);
+
+		tap_ok(rc == JSON_ERR_SYNTAX && seen.items == 2 && rest == NULL,
+		       "a page cut short fails after the complete elements (%s)", err);
+	}
+	{
+		struct seen seen = {0};
+		struct json_doc *rest = NULL;
+		char err[128] = "";
+		enum json_error rc = stream_text("{\"data\": [{\"n\": 1, \"x\": \"\xc0\xaf\"}]}", 3,
+						 &seen, &rest, err, sizeof err);
+
+		tap_ok(rc == JSON_ERR_SYNTAX && seen.items == 0, "invalid UTF-8 inside an element fails (%s)", err);
+	}
+	{
+		struct seen seen = {.stop_after = 2};
+		struct json_doc *rest = NULL;
+		char err[128] = "";
+		enum json_error rc = stream_text("{\"data\": [{}, {}, {}, {}]}", 4, &seen, &rest, err, sizeof err);
+
+		tap_ok(rc == JSON_ERR_STOPPED && seen.items == 2, "the callback can stop the parse");
+	}
+	{
+		/* many elements: memory stays that of one element (checked by valgrind/ASan runs
+		 * for leaks; here the node limit must not accumulate across elements) */
+		struct buf big;
+		struct seen seen = {0};
+		struct json_doc *rest = NULL;
+		char err[128] = "";
+		enum json_error rc;
+
+		buf_init(&big, 64u << 20);
+		buf_append_str(&big, "{\"data\": [");
+		for (int i = 0; i < 200000; i++)
+			buf_append_str(&big, i ? ",{\"n\":1,\"m\":[1,2]}" : "{\"n\":1,\"m\":[1,2]}");
+		buf_append_str(&big, "]}");
+		rc = stream_text(big.data, 65536, &seen, &rest, err, sizeof err);
+		tap_ok(rc == JSON_OK && seen.items == 200000 && seen.sum == 200000,
+		       "200000 elements (800000 values) stream past the per-document node limit (%s)", err);
+		json_free(rest);
+		buf_free(&big);
+	}
+}
+
+static void test_escape(void)
+{
+	static const char raw[] = "a\"b\\c\n\x01\0z \xc3\xa9";
+	struct buf b;
+	struct json_doc *doc = NULL;
+	const char *s;
+	size_t len;
+	char err[64];
+
+	buf_init(&b, 256);
+	json_append_string(&b, raw, sizeof raw - 1);
+	tap_str_eq(buf_str(&b), "\"a\\\"b\\\\c\\u000a\\u0001\\u0000z \xc3\xa9\"",
+		   "quotes, backslashes and control characters are escaped");
+	tap_ok(json_parse(b.data, b.len, &doc, err, sizeof err) == JSON_OK &&
+		       json_get_string(json_root(doc), &s, &len) == JSON_OK &&
+		       len == sizeof raw - 1 && memcmp(s, raw, len) == 0,
+	       "the escaped string parses back to the same bytes");
+	json_free(doc);
+	buf_free(&b);
+}
+
 int main(void)
 {
 	test_parse_cases();
 	test_limits();
 	test_getters();
+	test_stream();
+	test_escape();
 	return tap_done();
 }

@@ -1,6 +1,7 @@
 /* Decoding VSPC answers: envelopes, field states, error bodies, URLs. */
 #include "autoconfig.h"
 
+#include "json.h"
 #include "tap.h"
 #include "vspc.h"
 
@@ -181,6 +182,158 @@ static void test_urls(void)
 	       "UUID validation");
 }
 
+static void test_session(void)
+{
+	static const char body[] =
+		"{\"data\": {\"instanceUid\": \"" SEED "\", \"name\": \"SQL \\\"to\\\" DR\","
+		" \"status\": \"Failed\", \"isEnabled\": true, \"lastRun\": \"2024-07-17T21:00:00-04:00\","
+		" \"lastEndTime\": \"2024-07-17T21:37:51.8-04:00\", \"lastDuration\": 2271,"
+		" \"transferredData\": 5368709120, \"failureMessage\": \"a\\r\\nb\","
+		" \"organizationUid\": \"11111111-2222-3333-4444-555555555555\","
+		" \"mappedOrganizationUid\": null, \"lastSessionTasks\": [{\"x\": 1}], \"schedule\": null}}";
+	struct vspc_job_session js;
+	char err[256] = "";
+
+	tap_ok(vspc_decode_job_session(body, strlen(body), &js, err, sizeof err) == VSPC_OK,
+	       "a BackupServerJob decodes (%s)", err);
+	tap_str_eq(js.name.value, "SQL \"to\" DR", "name");
+	tap_ok(js.status == VSPC_STATUS_FAILED && strcmp(js.status_text.value, "Failed") == 0, "status");
+	tap_ok(js.last_end_time.f.state == VSPC_FIELD_VALUE && js.last_end_time.epoch == 1721266671 &&
+		       strcmp(js.last_end_time.text, "2024-07-17T21:37:51.8-04:00") == 0,
+	       "lastEndTime with offset and one fraction digit");
+	tap_ok(js.last_duration.value == 2271 && js.transferred_data.value == 5368709120LL,
+	       "duration and 64-bit transferred bytes");
+	tap_ok(js.failure_message.len == 4 && js.is_enabled.value &&
+		       js.mapped_organization_uid.f.state == VSPC_FIELD_NULL,
+	       "failure message, isEnabled, null mapped organization");
+}
+
+static const struct {
+	const char *field;
+	const char *status;
+	enum vspc_status st;
+} statuses[] = {
+	{"\"status\": \"None\"", "None", VSPC_STATUS_NONE},
+	{"\"status\": \"WaitingRepository\"", "WaitingRepository", VSPC_STATUS_WAITING_REPOSITORY},
+	{"\"status\": \"Paused\"", "Paused", VSPC_STATUS_OTHER},
+	{"\"status\": \"success\"", "success", VSPC_STATUS_OTHER},
+};
+
+static void test_session_fields(void)
+{
+	for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++) {
+		char body[128];
+		struct vspc_job_session js;
+		char err[64];
+
+		snprintf(body, sizeof body, "{\"data\": {%s}}", statuses[i].field);
+		vspc_decode_job_session(body, strlen(body), &js, err, sizeof err);
+		tap_ok(js.status == statuses[i].st && strcmp(js.status_text.value, statuses[i].status) == 0,
+		       "status %s decodes as %s", statuses[i].status, vspc_status_name(statuses[i].st));
+	}
+	{
+		static const char bad[] = "{\"data\": {\"status\": 3, \"lastEndTime\": \"yesterday\","
+					  " \"isEnabled\": \"true\", \"lastDuration\": -1, \"name\": 5}}";
+		struct vspc_job_session js;
+		char err[64];
+
+		vspc_decode_job_session(bad, strlen(bad), &js, err, sizeof err);
+		tap_ok(js.status_text.f.state == VSPC_FIELD_INVALID &&
+			       js.last_end_time.f.state == VSPC_FIELD_INVALID &&
+			       js.is_enabled.f.state == VSPC_FIELD_INVALID &&
+			       js.last_duration.f.state == VSPC_FIELD_INVALID &&
+			       js.name.f.state == VSPC_FIELD_INVALID,
+		       "wrong types and shapes are invalid, each on its own");
+	}
+	{
+		char body[600];
+		struct vspc_job_session js;
+		char err[64];
+		char name[400];
+
+		/* a 300-character name of two-byte characters is cut whole */
+		for (int i = 0; i < 150; i++)
+			memcpy(name + 2 * i, "\xc3\xa9", 2);
+		name[300] = '\0';
+		snprintf(body, sizeof body, "{\"data\": {\"name\": \"%s\"}}", name);
+		vspc_decode_job_session(body, strlen(body), &js, err, sizeof err);
+		tap_ok(js.name.f.state == VSPC_FIELD_VALUE && js.name.len == 254 &&
+			       js.name.len < VSPC_NAME_MAX,
+		       "a long name is cut at a character boundary (%zu bytes)", js.name.len);
+	}
+}
+
+static void test_collection(void)
+{
+	static const char item_text[] =
+		"{\"instanceUid\": \"" SEED "\", \"protectedVmCount\": 3,"
+		" \"_embedded\": {\"backupServerJob\": {\"name\": \"A\", \"status\": \"Success\"}}}";
+	static const char rest_text[] =
+		"{\"data\": [], \"meta\": {\"pagingInfo\": {\"total\": 1200, \"count\": 500, \"offset\": 500}}}";
+	struct json_doc *doc = NULL;
+	struct vspc_replication_job job;
+	struct vspc_job_session js;
+	struct vspc_paging paging;
+	bool has;
+	char err[200] = "";
+
+	json_parse(item_text, strlen(item_text), &doc, err, sizeof err);
+	tap_ok(vspc_decode_collection_item(json_root(doc), &job, &js, &has, err, sizeof err) == VSPC_OK &&
+		       has && job.protected_vm_count.value == 3 && strcmp(js.name.value, "A") == 0,
+	       "a collection item carries its BackupServerJob");
+	json_free(doc);
+	json_parse("42", 2, &doc, err, sizeof err);
+	tap_ok(vspc_decode_collection_item(json_root(doc), &job, &js, &has, err, sizeof err) ==
+			       VSPC_ERR_ENVELOPE &&
+		       strstr(err, "number") != NULL,
+	       "an item that is not an object is refused (%s)", err);
+	json_free(doc);
+	json_parse("{\"protectedVmCount\": 1}", 23, &doc, err, sizeof err);
+	vspc_decode_collection_item(json_root(doc), &job, &js, &has, err, sizeof err);
+	tap_ok(!has, "an item without _embedded has no session");
+	json_free(doc);
+
+	json_parse(rest_text, strlen(rest_text), &doc, err, sizeof err);
+	tap_ok(vspc_decode_page_rest(doc, &paging, err, sizeof err) == VSPC_OK && paging.present &&
+		       paging.total == 1200 && paging.count == 500 && paging.offset == 500,
+	       "pagingInfo is read");
+	json_free(doc);
+	json_parse("{\"data\": [], \"meta\": null}", 26, &doc, err, sizeof err);
+	tap_ok(vspc_decode_page_rest(doc, &paging, err, sizeof err) == VSPC_OK && !paging.present,
+	       "meta null means no paging information");
+	json_free(doc);
+	json_parse("{\"data\": {}}", 12, &doc, err, sizeof err);
+	tap_ok(vspc_decode_page_rest(doc, &paging, err, sizeof err) == VSPC_ERR_ENVELOPE &&
+		       strstr(err, "expected an array") != NULL,
+	       "data must be an array (%s)", err);
+	json_free(doc);
+	json_parse("{\"meta\": null}", 14, &doc, err, sizeof err);
+	tap_ok(vspc_decode_page_rest(doc, &paging, err, sizeof err) == VSPC_ERR_ENVELOPE,
+	       "a page without data is refused (%s)", err);
+	json_free(doc);
+	json_parse("{\"data\": [], \"meta\": {\"pagingInfo\": {\"total\": \"9\", \"count\": 0, \"offset\": 0}}}", 77,
+		   &doc, err, sizeof err);
+	tap_ok(vspc_decode_page_rest(doc, &paging, err, sizeof err) == VSPC_ERR_ENVELOPE,
+	       "pagingInfo with a string total is refused (%s)", err);
+	json_free(doc);
+}
+
+static void test_more_urls(void)
+{
+	char url[512];
+
+	tap_ok(vspc_job_url(url, sizeof url, "h", 1280, SEED) &&
+		       strcmp(url, "https://h:1280/api/v3/infrastructure/backupServers/jobs/" SEED) == 0,
+	       "job URL");
+	tap_ok(vspc_collection_url(url, sizeof url, "h", 1280, NULL, 500, 1000) &&
+		       strcmp(url, "https://h:1280/api/v3/infrastructure/backupServers/jobs/replicationVmJobs"
+				   "?expand=BackupServerJob&limit=500&offset=1000") == 0,
+	       "collection URL");
+	tap_ok(vspc_collection_url(url, sizeof url, "h", 1280, SEED, 500, 0) &&
+		       strstr(url, "/backupServers/" SEED "/jobs/replicationVmJobs?expand=") != NULL,
+	       "collection URL of one backup server");
+}
+
 int main(void)
 {
 	test_seed();
@@ -189,5 +342,9 @@ int main(void)
 	test_uid_field();
 	test_errors();
 	test_urls();
+	test_session();
+	test_session_fields();
+	test_collection();
+	test_more_urls();
 	return tap_done();
 }

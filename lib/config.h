@@ -77,9 +77,10 @@ enum run_mode {
 
 /* Where the token comes from, in order of precedence. */
 struct token_source {
-	const char *file;   /* --token-file */
-	const char *inline_token; /* --token */
-	const char *env_name;     /* environment variable consulted last */
+	const char *file;             /* --token-file */
+	const char *inline_token;     /* --token */
+	const char *credentials_file; /* --credentials-file: log in */
+	const char *env_name;         /* environment variable consulted last */
 };
 
 #define CONFIG_HOST_MAX 255
@@ -104,6 +105,8 @@ struct config {
 	unsigned long min_jobs;
 	const char *min_jobs_text;
 	bool perfdata_per_job;
+	const char *token_cache_dir; /* --token-cache; NULL: the default */
+	bool no_token_cache;
 	unsigned timeout_seconds;
 	enum state timeout_state;
 	int verbose;

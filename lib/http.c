@@ -293,10 +293,11 @@ static enum http_error map_curl_error(struct http_client *c, CURLcode rc, char *
 		}                                                       \
 	} while (0)
 
-enum http_error http_get(struct http_client *c, const char *url,
-			 const char *const *headers, size_t nheaders,
-			 const struct http_sink *sink, int64_t deadline_ms, size_t body_cap,
-			 struct http_response *resp, char *err, size_t errlen)
+/* One request: a GET, or a POST of @post_body when it is not NULL. */
+static enum http_error perform(struct http_client *c, const char *url,
+			       const char *const *headers, size_t nheaders, const struct buf *post_body,
+			       const struct http_sink *sink, int64_t deadline_ms, size_t body_cap,
+			       struct http_response *resp, char *err, size_t errlen)
 {
 	struct curl_slist *list = NULL;
 	enum http_error rc = HTTP_OK;
@@ -326,7 +327,12 @@ enum http_error http_get(struct http_client *c, const char *url,
 		list = l;
 	}
 	SET(CURLOPT_URL, url);
-	SET(CURLOPT_HTTPGET, 1L);
+	if (post_body) {
+		SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)post_body->len);
+		SET(CURLOPT_POSTFIELDS, buf_str(post_body));
+	} else {
+		SET(CURLOPT_HTTPGET, 1L);
+	}
 	SET(CURLOPT_HTTPHEADER, list);
 	SET(CURLOPT_TIMEOUT_MS, (long)left);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, (long)left);
@@ -344,11 +350,64 @@ enum http_error http_get(struct http_client *c, const char *url,
 		rc = HTTP_ERR_SETUP;
 	}
 out:
-	/* drop libcurl's pointer to the list before it is freed */
+	/* drop libcurl's pointers to what the caller frees */
 	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
+	if (post_body) {
+		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, NULL);
+		curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
+	}
 	slist_free_wipe(list);
 	c->resp = NULL;
 	c->sink = NULL;
+	return rc;
+}
+
+enum http_error http_get(struct http_client *c, const char *url,
+			 const char *const *headers, size_t nheaders,
+			 const struct http_sink *sink, int64_t deadline_ms, size_t body_cap,
+			 struct http_response *resp, char *err, size_t errlen)
+{
+	return perform(c, url, headers, nheaders, NULL, sink, deadline_ms, body_cap, resp, err,
+		       errlen);
+}
+
+/* Appends name=value, percent-encoded, to a form body. */
+static bool form_append(struct http_client *c, struct buf *body, const char *name,
+			const char *value)
+{
+	char *enc = curl_easy_escape(c->curl, value, 0);
+	bool ok;
+
+	if (enc == NULL)
+		return false;
+	ok = buf_printf(body, "%s%s=%s", body->len ? "&" : "", name, enc) == BUF_OK;
+	secret_wipe(enc, strlen(enc));
+	curl_free(enc);
+	return ok;
+}
+
+enum http_error http_post_form(struct http_client *c, const char *url,
+			       const char *const *headers, size_t nheaders,
+			       const char *const *fields, size_t nfields, int64_t deadline_ms,
+			       size_t body_cap, struct http_response *resp, char *err,
+			       size_t errlen)
+{
+	struct buf body;
+	enum http_error rc;
+
+	buf_init(&body, 64 * 1024);
+	for (size_t i = 0; i < nfields; i++) {
+		if (!form_append(c, &body, fields[2 * i], fields[2 * i + 1])) {
+			memset(resp, 0, sizeof *resp);
+			buf_init(&resp->body, body_cap);
+			buf_free_wipe(&body);
+			snprintf(err, errlen, "cannot encode the form");
+			return HTTP_ERR_SETUP;
+		}
+	}
+	rc = perform(c, url, headers, nheaders, &body, NULL, deadline_ms, body_cap, resp, err,
+		     errlen);
+	buf_free_wipe(&body);
 	return rc;
 }
 

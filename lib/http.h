@@ -79,6 +79,17 @@ enum http_error http_get(struct http_client *c, const char *url,
 			 const struct http_sink *sink, int64_t deadline_ms, size_t body_cap,
 			 struct http_response *resp, char *err, size_t errlen);
 
+/* POSTs a form (application/x-www-form-urlencoded) of @nfields name/value
+ * pairs (@fields[2i] = name, @fields[2i+1] = value; values are
+ * percent-encoded here) and collects the answer like http_get(). The
+ * encoded body, which may hold a password, is wiped afterwards and never
+ * traced. */
+enum http_error http_post_form(struct http_client *c, const char *url,
+			       const char *const *headers, size_t nheaders,
+			       const char *const *fields, size_t nfields, int64_t deadline_ms,
+			       size_t body_cap, struct http_response *resp, char *err,
+			       size_t errlen);
+
 void http_response_free(struct http_response *resp);
 
 #endif

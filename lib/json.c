@@ -2,6 +2,7 @@
 
 #include "buf.h"
 #include "json.h"
+#include "secret.h"
 #include "utf8.h"
 
 #include <errno.h>
@@ -62,6 +63,20 @@ static void value_free(struct json_value *v)
 	free(v->items);
 	free(v->text);
 	free(v);
+}
+
+/* Overwrites every string, key and number text of a tree. */
+static void value_wipe(struct json_value *v)
+{
+	if (v == NULL)
+		return;
+	for (size_t i = 0; i < v->count; i++) {
+		if (v->items[i].key)
+			secret_wipe(v->items[i].key, v->items[i].key_len);
+		value_wipe(v->items[i].value);
+	}
+	if (v->text)
+		secret_wipe(v->text, v->text_len);
 }
 
 static char *copy_bytes(const unsigned char *s, size_t len)
@@ -430,6 +445,13 @@ void json_free(struct json_doc *doc)
 		return;
 	value_free(doc->root);
 	free(doc);
+}
+
+void json_free_wipe(struct json_doc *doc)
+{
+	if (doc)
+		value_wipe(doc->root);
+	json_free(doc);
 }
 
 const struct json_value *json_root(const struct json_doc *doc)

@@ -78,6 +78,9 @@ void json_stream_free(struct json_stream *st);
 /* Frees a document and all its values. Accepts NULL. */
 void json_free(struct json_doc *doc);
 
+/* Like json_free(), overwriting every string first (for token answers). */
+void json_free_wipe(struct json_doc *doc);
+
 /* The root value of a document. */
 const struct json_value *json_root(const struct json_doc *doc);
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "secret.h"
@@ -77,8 +78,11 @@ static enum token_error store(const char *s, size_t len, const char *origin, str
 	return TOKEN_OK;
 }
 
-static enum token_error load_file(const char *path, struct buf *token, char *err, size_t errlen)
+static enum token_error load_file(const char *path, struct buf *token, bool *loose, char *err,
+				  size_t errlen)
 {
+	struct stat st;
+
 	/* one byte more than a token and its newline, to notice longer lines */
 	size_t cap = TOKEN_MAX + 3;
 	char *raw = malloc(cap);
@@ -96,6 +100,7 @@ static enum token_error load_file(const char *path, struct buf *token, char *err
 		free(raw);
 		return TOKEN_ERR_FILE;
 	}
+	*loose = stat(path, &st) == 0 && (st.st_mode & 077) != 0;
 	nl = memchr(raw, '\n', (size_t)n);
 	rc = store(raw, nl ? (size_t)(nl - raw) : (size_t)n, "the token file", token, err, errlen);
 	secret_wipe(raw, cap);
@@ -103,21 +108,24 @@ static enum token_error load_file(const char *path, struct buf *token, char *err
 	return rc;
 }
 
-enum token_error token_load(const struct token_source *src, struct buf *token,
+enum token_error token_load(const struct token_source *src, struct buf *token, bool *loose,
 			    char *err, size_t errlen)
 {
 	const char *env;
 
+	*loose = false;
 	if (src->file)
-		return load_file(src->file, token, err, errlen);
+		return load_file(src->file, token, loose, err, errlen);
 	if (src->inline_token)
 		return store(src->inline_token, strlen(src->inline_token), "--token", token, err,
 			     errlen);
+	if (src->credentials_file)
+		return TOKEN_LOGIN;
 	env = src->env_name ? getenv(src->env_name) : NULL;
 	if (env)
 		return store(env, strlen(env), src->env_name, token, err, errlen);
 	snprintf(err, errlen,
-		 "no token: give --token-file=FILE, --token=TOKEN or set %s",
+		 "no token: give --token-file=FILE, --token=TOKEN, --credentials-file=FILE or set %s",
 		 src->env_name ? src->env_name : "VSPC_TOKEN");
 	return TOKEN_ERR_NONE;
 }

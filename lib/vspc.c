@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "secret.h"
 #include "timeutil.h"
 #include "utf8.h"
 
@@ -60,6 +61,11 @@ bool vspc_replication_job_url(char *dst, size_t dstlen, const char *host,
 
 	snprintf(path, sizeof path, "%s%s", JOB_PATH, uid);
 	return format_url(dst, dstlen, host, port, path);
+}
+
+bool vspc_token_url(char *dst, size_t dstlen, const char *host, unsigned port)
+{
+	return format_url(dst, dstlen, host, port, "/api/v3/token");
 }
 
 bool vspc_job_url(char *dst, size_t dstlen, const char *host, unsigned port, const char *uid)
@@ -563,4 +569,69 @@ enum vspc_error vspc_decode_page_rest(const struct json_doc *rest, struct vspc_p
 	}
 	paging->present = true;
 	return VSPC_OK;
+}
+
+/* Copies an optional string member; false if present with another type or
+ * too long. */
+static bool oauth_string(const struct json_value *root, const char *key, char *dst, size_t cap)
+{
+	const struct json_value *v;
+	const char *s;
+	size_t len;
+
+	dst[0] = '\0';
+	if (json_object_get(root, key, &v) == JSON_ERR_MISSING)
+		return true;
+	if (v == NULL)
+		return false;
+	if (json_type_of(v) == JSON_NULL)
+		return true;
+	if (json_get_string(v, &s, &len) != JSON_OK || len >= cap || memchr(s, '\0', len))
+		return false;
+	memcpy(dst, s, len);
+	dst[len] = '\0';
+	return true;
+}
+
+enum vspc_error vspc_decode_oauth(const char *body, size_t len, struct vspc_oauth *out,
+				  char *err, size_t errlen)
+{
+	struct json_doc *doc = NULL;
+	const struct json_value *root;
+	const struct json_value *v;
+	char mfa[VSPC_TOKEN_MAX + 1];
+	enum vspc_error rc;
+
+	memset(out, 0, sizeof *out);
+	out->expires_in = -1;
+	rc = parse_object(body, len, &doc, err, errlen);
+	if (rc != VSPC_OK)
+		goto out;
+	root = json_root(doc);
+	if (!oauth_string(root, "access_token", out->access_token, sizeof out->access_token) ||
+	    !oauth_string(root, "refresh_token", out->refresh_token, sizeof out->refresh_token) ||
+	    !oauth_string(root, "mfa_token", mfa, sizeof mfa) ||
+	    !oauth_string(root, "error", out->error, sizeof out->error) ||
+	    !oauth_string(root, "error_description", out->error_description,
+			  sizeof out->error_description)) {
+		snprintf(err, errlen, "token answer has a member of the wrong type or size");
+		rc = VSPC_ERR_ENVELOPE;
+		goto out;
+	}
+	out->mfa_required = mfa[0] != '\0' && out->access_token[0] == '\0';
+	secret_wipe(mfa, sizeof mfa);
+	if (json_object_get(root, "expires_in", &v) == JSON_OK &&
+	    json_type_of(v) != JSON_NULL &&
+	    (json_get_int64(v, &out->expires_in) != JSON_OK || out->expires_in < 0)) {
+		snprintf(err, errlen, "token answer: expires_in is not a whole number of seconds");
+		rc = VSPC_ERR_ENVELOPE;
+	}
+out:
+	json_free_wipe(doc);
+	return rc;
+}
+
+void vspc_oauth_wipe(struct vspc_oauth *o)
+{
+	secret_wipe(o, sizeof *o);
 }

@@ -189,6 +189,29 @@ struct json_doc;
 enum vspc_error vspc_decode_page_rest(const struct json_doc *rest, struct vspc_paging *paging,
 				      char *err, size_t errlen);
 
+/* An answer of POST /api/v3/token: OAuth2Result, or OAuth2Error. The
+ * strings are secrets: the caller wipes them (vspc_oauth_wipe). */
+#define VSPC_TOKEN_MAX 8192
+
+struct vspc_oauth {
+	char access_token[VSPC_TOKEN_MAX + 1];  /* "" if absent */
+	char refresh_token[VSPC_TOKEN_MAX + 1]; /* "" if absent or null */
+	int64_t expires_in;                     /* seconds; -1 if absent */
+	bool mfa_required;                      /* an mfa_token came instead of a token */
+	char error[128];                        /* OAuth2Error.error, "" if none */
+	char error_description[512];
+};
+
+/* Writes the URL of POST /api/v3/token. */
+bool vspc_token_url(char *dst, size_t dstlen, const char *host, unsigned port);
+
+/* Decodes the body of a token answer of any status. VSPC_ERR_* when it is
+ * not an OAuth2Result/OAuth2Error object (reason in @err). */
+enum vspc_error vspc_decode_oauth(const char *body, size_t len, struct vspc_oauth *out,
+				  char *err, size_t errlen);
+
+void vspc_oauth_wipe(struct vspc_oauth *o);
+
 /* The API's name of a status, e.g. "WaitingTape". */
 const char *vspc_status_name(enum vspc_status st);
 

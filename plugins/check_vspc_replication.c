@@ -13,6 +13,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "buf.h"
 #include "cli.h"
 #include "clock.h"
@@ -71,8 +72,9 @@ static void trace_to_result(void *ctx, const char *line)
 	result_line(ctx, 3, "%s", line);
 }
 
-/* Opens the run's one HTTPS client and runs the mode. */
-static void run_mode(const struct config *cfg, const char *token, struct result *res)
+/* Opens the run's one HTTPS client, logs in when a credentials file is the
+ * token source, and runs the mode. */
+static void run_mode(const struct config *cfg, struct buf *token, bool login, struct result *res)
 {
 	struct http_options opt = {
 		.ca_file = cfg->conn.ca_file,
@@ -81,7 +83,7 @@ static void run_mode(const struct config *cfg, const char *token, struct result 
 		.user_agent = USER_AGENT,
 		.trace = cfg->verbose >= 3 ? trace_to_result : NULL,
 		.trace_ctx = res,
-		.redact = token,
+		.redact = login ? NULL : buf_str(token),
 	};
 	struct request_ctx rq = {
 		.cfg = cfg,
@@ -91,18 +93,27 @@ static void run_mode(const struct config *cfg, const char *token, struct result 
 	};
 	char err[256];
 
-	rq.client = http_client_new(&opt, err, sizeof err);
-	if (rq.client == NULL) {
-		result_fail(res, STATE_UNKNOWN, "plugin fault: %s", err);
+	struct auth auth;
+
+	if (login && !auth_start(&auth, cfg, token, res)) {
+		auth_end(&auth);
 		return;
 	}
-	if (cfg->mode == MODE_SINGLE)
-		mode_single(&rq);
-	else if (cfg->mode == MODE_FLEET)
-		mode_fleet(&rq);
-	else
-		mode_list(&rq);
+	rq.client = http_client_new(&opt, err, sizeof err);
+	if (rq.client == NULL)
+		result_fail(res, STATE_UNKNOWN, "plugin fault: %s", err);
+	else if (!login || auth_login(&auth, &rq)) {
+		rq.auth = login ? &auth : NULL;
+		if (cfg->mode == MODE_SINGLE)
+			mode_single(&rq);
+		else if (cfg->mode == MODE_FLEET)
+			mode_fleet(&rq);
+		else
+			mode_list(&rq);
+	}
 	http_client_free(rq.client);
+	if (login)
+		auth_end(&auth);
 }
 
 /* Prints the result and gives the exit code: its state, or UNKNOWN when the
@@ -120,34 +131,47 @@ static int finish(struct result *res)
 int main(int argc, char **argv)
 {
 	struct config cfg;
+	struct cli_args args;
 	struct result res;
 	struct buf token;
 	char err[512];
 	enum cli_status cs;
+	enum token_error ts;
+	bool loose;
 
 	config_init(&cfg);
-	cs = cli_parse(argc, argv, &cfg, err, sizeof err);
+	if (!cli_expand_extra_opts(argc, argv, &args, err, sizeof err))
+		cs = CLI_USAGE_ERROR;
+	else
+		cs = cli_parse(args.argc, args.argv, &cfg, err, sizeof err);
 	if (cs == CLI_HELP || cs == CLI_VERSION) {
 		(cs == CLI_HELP ? cli_print_help : cli_print_version)(stdout);
+		cli_args_free(&args);
 		return STATE_UNKNOWN;
 	}
 	result_init(&res, cfg.verbose);
 	if (cs == CLI_USAGE_ERROR) {
 		result_fail(&res, STATE_UNKNOWN, "%s", err);
+		cli_args_free(&args);
 		return finish(&res);
 	}
 
 	watchdog_arm(&cfg);
 	buf_init(&token, TOKEN_MAX);
-	if (token_load(&cfg.token, &token, err, sizeof err) != TOKEN_OK)
+	ts = token_load(&cfg.token, &token, &loose, err, sizeof err);
+	if (loose)
+		result_line(&res, 1, "note: the token file %s is readable by group or others",
+			    cfg.token.file);
+	if (ts != TOKEN_OK && ts != TOKEN_LOGIN)
 		result_fail(&res, STATE_UNKNOWN, "%s", err);
 	else if (!http_global_init())
 		result_fail(&res, STATE_UNKNOWN, "plugin fault: libcurl failed to initialise");
 	else {
-		run_mode(&cfg, buf_str(&token), &res);
+		run_mode(&cfg, &token, ts == TOKEN_LOGIN, &res);
 		http_global_cleanup();
 	}
 	buf_free_wipe(&token);
+	cli_args_free(&args);
 
 	watchdog_disarm();
 	/* a listing that worked has printed itself; one that failed is UNKNOWN */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ini.h"
 #include "range.h"
 #include "state.h"
 #include "timeutil.h"
@@ -43,7 +44,11 @@ enum {
 	OPT_EXCLUDE_NAME,
 	OPT_MIN_JOBS,
 	OPT_PERFDATA_PER_JOB,
-	OPT_LIST
+	OPT_LIST,
+	OPT_CREDENTIALS_FILE,
+	OPT_TOKEN_CACHE,
+	OPT_NO_TOKEN_CACHE,
+	OPT_EXTRA_OPTS
 };
 
 static const char short_options[] = "H:p:j:T:w:c:t:46avhV";
@@ -56,9 +61,11 @@ static const struct option long_options[] = {
 	{"ca-file", required_argument, NULL, OPT_CA_FILE},
 	{"cloud", required_argument, NULL, OPT_CLOUD},
 	{"cloud-host", required_argument, NULL, OPT_CLOUD_HOST},
+	{"credentials-file", required_argument, NULL, OPT_CREDENTIALS_FILE},
 	{"critical", required_argument, NULL, 'c'},
 	{"disabled-state", required_argument, NULL, OPT_DISABLED_STATE},
 	{"exclude-name", required_argument, NULL, OPT_EXCLUDE_NAME},
+	{"extra-opts", optional_argument, NULL, OPT_EXTRA_OPTS},
 	{"help", no_argument, NULL, 'h'},
 	{"hostname", required_argument, NULL, 'H'},
 	{"insecure", no_argument, NULL, OPT_INSECURE},
@@ -73,6 +80,7 @@ static const struct option long_options[] = {
 	{"name", required_argument, NULL, OPT_NAME},
 	{"never-run-state", required_argument, NULL, OPT_NEVER_RUN_STATE},
 	{"no-job-status", no_argument, NULL, OPT_NO_JOB_STATUS},
+	{"no-token-cache", no_argument, NULL, OPT_NO_TOKEN_CACHE},
 	{"organization", required_argument, NULL, OPT_ORGANIZATION},
 	{"perfdata-per-job", no_argument, NULL, OPT_PERFDATA_PER_JOB},
 	{"port", required_argument, NULL, 'p'},
@@ -81,6 +89,7 @@ static const struct option long_options[] = {
 	{"target-wan", required_argument, NULL, OPT_TARGET_WAN},
 	{"timeout", required_argument, NULL, 't'},
 	{"token", required_argument, NULL, OPT_TOKEN},
+	{"token-cache", required_argument, NULL, OPT_TOKEN_CACHE},
 	{"token-file", required_argument, NULL, 'T'},
 	{"verbose", no_argument, NULL, 'v'},
 	{"version", no_argument, NULL, 'V'},
@@ -424,6 +433,17 @@ static bool apply_option(int id, const char *arg, struct config *cfg, char *err,
 		return true;
 	case OPT_LIST:
 		return opt_list(arg, cfg, err, errlen);
+	case OPT_CREDENTIALS_FILE:
+		return opt_nonempty(id, arg, &cfg->token.credentials_file, err, errlen);
+	case OPT_TOKEN_CACHE:
+		return opt_nonempty(id, arg, &cfg->token_cache_dir, err, errlen);
+	case OPT_NO_TOKEN_CACHE:
+		cfg->no_token_cache = true;
+		return true;
+	case OPT_EXTRA_OPTS:
+		/* cli_expand_extra_opts() took every spelled-out one */
+		return fail(err, errlen, "write --extra-opts in full, or it was given inside an "
+					 "extra-opts section");
 	}
 	return fail(err, errlen, "internal error: option %d has no handler", id);
 }
@@ -441,6 +461,61 @@ static void describe_bad_option(int argc, char **argv, char *err, size_t errlen)
 		snprintf(err, errlen, "unknown option -%c (see --help)", optopt);
 	else
 		snprintf(err, errlen, "unknown or incomplete option '%s' (see --help)", word);
+}
+
+/* --extra-opts or --extra-opts=LOCATOR; NULL if @arg is not one. */
+static bool is_extra_opts(const char *arg, const char **locator)
+{
+	static const char name[] = "--extra-opts";
+
+	if (strncmp(arg, name, sizeof name - 1) != 0)
+		return false;
+	if (arg[sizeof name - 1] == '\0')
+		*locator = NULL;
+	else if (arg[sizeof name - 1] == '=')
+		*locator = arg + sizeof name;
+	else
+		return false;
+	return true;
+}
+
+bool cli_expand_extra_opts(int argc, char **argv, struct cli_args *out, char *err, size_t errlen)
+{
+	size_t n = 0;
+
+	memset(out, 0, sizeof *out);
+	for (int i = 1; i < argc; i++) {
+		const char *locator;
+
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (is_extra_opts(argv[i], &locator) &&
+		    ini_read_locator(locator, PACKAGE_NAME, &out->extra, err, errlen) != INI_OK)
+			return false;
+	}
+	out->argv = calloc((size_t)argc + out->extra.argc + 1, sizeof *out->argv);
+	if (out->argv == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return false;
+	}
+	out->argv[n++] = argv[0];
+	for (size_t i = 0; i < out->extra.argc; i++)
+		out->argv[n++] = out->extra.argv[i];
+	for (int i = 1; i < argc; i++) {
+		const char *locator;
+
+		if (!is_extra_opts(argv[i], &locator))
+			out->argv[n++] = argv[i];
+	}
+	out->argc = (int)n;
+	return true;
+}
+
+void cli_args_free(struct cli_args *args)
+{
+	free(args->argv);
+	args->argv = NULL;
+	ini_args_free(&args->extra);
 }
 
 static bool filters_given(const struct config *cfg)
@@ -537,7 +612,20 @@ void cli_print_help(FILE *out)
 	      "  -T, --token-file=FILE      file whose first line is the access token or API key\n"
 	      "      --token=TOKEN          the token itself; other local users can see it in\n"
 	      "                             the process list, prefer --token-file\n"
-	      "  VSPC_TOKEN                 environment variable read when neither is given\n"
+	      "      --credentials-file=FILE  log in with the username= and password= lines\n"
+	      "                             of FILE (POST /api/v3/token, read-only token);\n"
+	      "                             tokens are cached and refreshed between runs\n"
+	      "      --token-cache=DIR      where to cache them (default\n"
+	      "                             $XDG_CACHE_HOME/check_vspc_replication, else\n"
+	      "                             ~/.cache/..., else /var/tmp/check_vspc_replication-UID)\n"
+	      "      --no-token-cache       log in on every run\n"
+	      "  VSPC_TOKEN                 environment variable read when none is given\n"
+	      "      --extra-opts=[SECTION][@FILE]\n"
+	      "                             read options (secrets included) from an ini file,\n"
+	      "                             as the Monitoring Plugins do: SECTION defaults to\n"
+	      "                             check_vspc_replication, FILE to $MP_CONFIG_FILE or\n"
+	      "                             the standard plugins.ini paths; they come before\n"
+	      "                             the command line's options\n"
 	      "\n"
 	      "What to check:\n"
 	      "  -j, --job=UID              replication job UID (instanceUid; required)\n"

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "auth.h"
 #include "buf.h"
 #include "clock.h"
 #include "token.h"
@@ -70,8 +71,8 @@ void request_report_status(const struct request_ctx *rq, const struct http_respo
 			    error_detail(resp, &info));
 }
 
-static void report_transport(const struct request_ctx *rq, enum http_error rc, const char *err,
-			     const char *what)
+void request_report_transport(const struct request_ctx *rq, enum http_error rc, const char *err,
+			      const char *what)
 {
 	const struct config *cfg = rq->cfg;
 
@@ -114,23 +115,36 @@ enum http_error request_get(const struct request_ctx *rq, const char *url,
 	buf_init(&auth, TOKEN_MAX + 64);
 	snprintf(version_header, sizeof version_header, "X-Client-Version: %s",
 		 rq->cfg->conn.api_version);
-	if (buf_printf(&auth, "Authorization: Bearer %s", rq->token) != BUF_OK) {
-		result_fail(rq->res, STATE_UNKNOWN, "plugin fault: cannot build the request");
-		goto out;
-	}
 	result_line(rq->res, 2, "GET %s", url);
 	for (int attempt = 0;; attempt++) {
 		const char *headers[] = {buf_str(&auth), "Accept: application/json", version_header};
 		int64_t wait;
 
+		/* built each time: a new login changes the token */
+		buf_reset(&auth);
+		if (buf_printf(&auth, "Authorization: Bearer %s", buf_str(rq->token)) != BUF_OK) {
+			result_fail(rq->res, STATE_UNKNOWN, "plugin fault: cannot build the request");
+			rc = HTTP_ERR_SETUP;
+			break;
+		}
+		headers[0] = buf_str(&auth);
+
 		rc = http_get(rq->client, url, headers, 3, sink, rq->deadline_ms, body_cap, resp, err,
 			      sizeof err);
 		if (rc != HTTP_OK) {
-			report_transport(rq, rc, err, what);
+			request_report_transport(rq, rc, err, what);
 			break;
 		}
 		result_line(rq->res, 2, "HTTP %ld, %zu bytes, %.3f s", resp->status,
 			    resp->body.len + resp->streamed, resp->seconds);
+		if (resp->status == 401 && rq->auth && !rq->auth->renewed) {
+			http_response_free(resp);
+			if (!auth_renew(rq->auth, rq)) {
+				rc = HTTP_ERR_SETUP; /* the result says why */
+				break;
+			}
+			continue;
+		}
 		if (resp->status != 429 || attempt == MAX_429_RETRIES)
 			break;
 		wait = retry_delay_ms(resp, rq->deadline_ms);
@@ -140,7 +154,6 @@ enum http_error request_get(const struct request_ctx *rq, const char *url,
 		http_response_free(resp);
 		sleep_ms(wait);
 	}
-out:
 	buf_free_wipe(&auth);
 	return rc;
 }

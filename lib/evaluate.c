@@ -167,7 +167,7 @@ static bool age_checked(const struct check_policy *p)
 }
 
 /* Appends the problems with the fields the policy needs to @problems. */
-static bool fields_usable(const struct check_policy *p, const struct vspc_replication_job *job,
+static bool fields_usable(const struct vspc_replication_job *job,
 			  const struct vspc_job_session *js, const struct uid_check *uids,
 			  size_t n_uids, const struct bool_check *bools, size_t n_bools,
 			  char *problems, size_t len)
@@ -186,24 +186,30 @@ static bool fields_usable(const struct check_policy *p, const struct vspc_replic
 		return usable;
 	usable &= field_usable("status", &js->status_text.f, false, problems, len);
 	usable &= field_usable("isEnabled", &js->is_enabled.f, false, problems, len);
-	if (age_checked(p))
-		usable &= field_usable("lastEndTime", &js->last_end_time.f, true, problems, len);
+	/* shown as an age even without limits: a bad one is a bad answer */
+	usable &= field_usable("lastEndTime", &js->last_end_time.f, true, problems, len);
 	return usable;
 }
 
-/* "'SQL to DR' (uid) last session Failed 3h 5m ago" or "'x' (uid) never ran". */
-static void summarise_session(const char *uid, const struct vspc_job_session *js, int64_t now,
-			      struct result *res)
+void evaluate_subject(char *dst, size_t dstlen, const struct check_policy *p,
+		      const struct vspc_replication_job *job, const struct vspc_job_session *js)
 {
-	char subject[VSPC_NAME_MAX + 64];
+	const char *uid = display_uid(p, job);
+
+	if (js && js->name.f.state == VSPC_FIELD_VALUE)
+		snprintf(dst, dstlen, "'%s' (%s)", js->name.value, uid);
+	else
+		snprintf(dst, dstlen, "job %s", uid);
+}
+
+/* "last session Failed 3h 5m ago" or "never ran". */
+static void summarise_session(const struct vspc_job_session *js, int64_t now, char *dst,
+			      size_t dstlen)
+{
 	char age[32] = "";
 
-	if (js->name.f.state == VSPC_FIELD_VALUE)
-		snprintf(subject, sizeof subject, "'%s' (%s)", js->name.value, uid);
-	else
-		snprintf(subject, sizeof subject, "job %s", uid);
 	if (js->status == VSPC_STATUS_NONE) {
-		result_summary(res, "%s never ran", subject);
+		snprintf(dst, dstlen, "never ran");
 		return;
 	}
 	if (js->last_end_time.f.state == VSPC_FIELD_VALUE) {
@@ -212,7 +218,7 @@ static void summarise_session(const char *uid, const struct vspc_job_session *js
 		time_format_age(when, sizeof when, now - js->last_end_time.epoch);
 		snprintf(age, sizeof age, " %s ago", when);
 	}
-	result_summary(res, "%s last session %s%s", subject, js->status_text.value, age);
+	snprintf(dst, dstlen, "last session %s%s", js->status_text.value, age);
 }
 
 /* The state a session status gives by itself. */
@@ -328,8 +334,8 @@ static void session_perfdata(const struct check_policy *p, const struct vspc_job
 						    .value = (double)js->last_duration.value,
 						    .uom = "s", .min = "0"});
 	if (js->transferred_data.f.state == VSPC_FIELD_VALUE)
-		result_perf(res, &(struct perfdata){.label = "transferred",
-						    .value = (double)js->transferred_data.value,
+		result_perf(res, &(struct perfdata){.label = "transferred", .exact = true,
+						    .ivalue = js->transferred_data.value,
 						    .uom = "B", .min = "0"});
 }
 
@@ -360,23 +366,25 @@ void evaluate_job(const struct check_policy *p, const struct vspc_replication_jo
 	};
 	const size_t n_uids = sizeof uids / sizeof uids[0];
 	const size_t n_bools = sizeof bools / sizeof bools[0];
-	const char *uid = display_uid(p, job);
+	/* fleet mode (no requested UID) names the job outside the summary */
+	const bool named = p->job_uid[0] != '\0';
+	char subject[VSPC_NAME_MAX + 64];
+	char session[VSPC_NAME_MAX + 64] = "";
 	char problems[512] = "";
 	int32_t count = job->protected_vm_count.value;
 
 	if (!identity_ok(p, job, js, res))
 		return;
-	if (!fields_usable(p, job, js, uids, n_uids, bools, n_bools, problems, sizeof problems)) {
-		result_fail(res, STATE_UNKNOWN, "job %s: %s", uid, problems);
+	evaluate_subject(subject, sizeof subject, p, job, js);
+	if (!fields_usable(job, js, uids, n_uids, bools, n_bools, problems, sizeof problems)) {
+		result_fail(res, STATE_UNKNOWN, "%s%s%s", named ? subject : "", named ? ": " : "",
+			    problems);
 		return;
 	}
-
-	if (js) {
-		summarise_session(uid, js, now, res);
-		result_summary(res, "protects %d VM%s", (int)count, count == 1 ? "" : "s");
-	} else {
-		result_summary(res, "job %s protects %d VM%s", uid, (int)count, count == 1 ? "" : "s");
-	}
+	if (js)
+		summarise_session(js, now, session, sizeof session);
+	result_summary(res, "%s%s%s%sprotects %d VM%s", named ? subject : "", named ? " " : "",
+		       session, js ? ", " : "", (int)count, count == 1 ? "" : "s");
 	result_perf(res, &(struct perfdata){.label = "protected_vms", .value = count, .uom = "",
 					    .warn = p->warning.text, .crit = p->critical.text,
 					    .min = "0"});

@@ -3,6 +3,7 @@
 #include "output.h"
 #include "utf8.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <string.h>
@@ -162,7 +163,11 @@ void result_perf(struct result *res, const struct perfdata *pd)
 	/* formatted apart, so an item is added whole or not at all */
 	buf_init(&item, 512);
 	append_label(&item, pd->label);
-	(void)buf_printf(&item, "=%.*f%s;%s;%s;%s;%s", pd->decimals, pd->value, pd->uom,
+	if (pd->exact)
+		(void)buf_printf(&item, "=%" PRId64, pd->ivalue);
+	else
+		(void)buf_printf(&item, "=%.*f", pd->decimals, pd->value);
+	(void)buf_printf(&item, "%s;%s;%s;%s;%s", pd->uom,
 			 pd->warn ? pd->warn : "", pd->crit ? pd->crit : "",
 			 pd->min ? pd->min : "", pd->max ? pd->max : "");
 	result_perf_raw(res, buf_str(&item));

@@ -9,6 +9,7 @@
 #define VSPC_OUTPUT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "buf.h"
@@ -28,6 +29,8 @@ struct result {
 struct perfdata {
 	const char *label;
 	double value;
+	bool exact;      /* print ivalue instead: counts beyond 2^53 stay exact */
+	int64_t ivalue;
 	int decimals;    /* digits after the point */
 	const char *uom; /* "" or a unit such as "s" or "B" */
 	const char *warn; /* threshold text as the user gave it, or NULL */

@@ -66,14 +66,15 @@ static bool job_selected(const struct fleet_filter *f, const struct vspc_job_ses
 	return !(f->n_excludes && name_in(name, f->excludes, f->n_excludes));
 }
 
-static void count_job(struct fleet_walk *w, enum state s, const char *line)
+/* Counts a job and gives it the line "[STATE] subject: what". */
+static void count_job(struct fleet_walk *w, enum state s, const char *subject, const char *what)
 {
 	struct result *res = w->rq->res;
 
 	w->jobs++;
 	w->by_state[s <= STATE_UNKNOWN ? s : STATE_UNKNOWN]++;
 	result_raise(res, s);
-	result_line(res, s == STATE_OK ? 1 : 0, "[%s] %s", state_name(s), line);
+	result_line(res, s == STATE_OK ? 1 : 0, "[%s] %s: %s", state_name(s), subject, what);
 }
 
 static void add_job_perfdata(struct fleet_walk *w, const struct vspc_replication_job *job,
@@ -110,11 +111,13 @@ static void add_job_perfdata(struct fleet_walk *w, const struct vspc_replication
 static void check_one(struct fleet_walk *w, const struct vspc_replication_job *job,
 		      const struct vspc_job_session *js)
 {
+	char subject[VSPC_NAME_MAX + 64];
 	struct result jr;
 
 	result_init(&jr, 0);
 	evaluate_job(&w->rq->cfg->policy, job, js, w->now, &jr);
-	count_job(w, jr.state, buf_str(&jr.summary));
+	evaluate_subject(subject, sizeof subject, &w->rq->cfg->policy, job, js);
+	count_job(w, jr.state, subject, buf_str(&jr.summary));
 	if (job->protected_vm_count.f.state == VSPC_FIELD_VALUE)
 		w->vms_total += job->protected_vm_count.value;
 	add_job_perfdata(w, job, js);
@@ -217,14 +220,22 @@ static int on_item(void *ctx, const struct json_value *item)
 
 	w->page_items++;
 	if (vspc_decode_collection_item(item, &job, &js, &has_session, err, sizeof err) != VSPC_OK) {
-		if (w->mode == MODE_FLEET)
-			count_job(w, STATE_UNKNOWN, err);
+		if (w->mode == MODE_FLEET) {
+			char where[64];
+
+			snprintf(where, sizeof where, "element %zu of the page", w->page_items);
+			count_job(w, STATE_UNKNOWN, where, err);
+		}
 		return 1;
 	}
 	if (!has_session) {
-		if (w->mode == MODE_FLEET)
-			count_job(w, STATE_UNKNOWN, "a job without _embedded.backupServerJob "
-						    "(expand was not honoured)");
+		if (w->mode == MODE_FLEET) {
+			char subject[VSPC_NAME_MAX + 64];
+
+			evaluate_subject(subject, sizeof subject, &w->rq->cfg->policy, &job, NULL);
+			count_job(w, STATE_UNKNOWN, subject,
+				  "no _embedded.backupServerJob (expand was not honoured)");
+		}
 		return 1;
 	}
 	if (!job_selected(&w->rq->cfg->filter, &js))

@@ -343,7 +343,8 @@ static void test_session_output(void)
 	result_init(&res, 0);
 	p = base_policy();
 	evaluate_job(&p, &j, &js, NOW, &res);
-	tap_ok(res.state == STATE_OK, "and ignored when they are not");
+	tap_ok(res.state == STATE_UNKNOWN && strstr(buf_str(&res.summary), "lastEndTime"),
+	       "and also when they are not: the age is shown");
 	result_free(&res);
 
 	js = seed_session();
@@ -370,8 +371,25 @@ static void test_session_output(void)
 	p.job_uid[0] = '\0'; /* fleet mode names jobs by their own UID */
 	result_init(&res, 0);
 	evaluate_job(&p, &j, &js, NOW, &res);
-	tap_ok(strncmp(buf_str(&res.summary), "job " SEED " last session", 4 + 36 + 13) == 0,
-	       "without a name the job is named by its UID ('%s')", buf_str(&res.summary));
+	tap_ok(strcmp(buf_str(&res.summary), "last session Success 3h 0m ago, protects 5 VMs") == 0,
+	       "fleet mode leaves the job's name out of the summary ('%s')", buf_str(&res.summary));
+	{
+		char subject[128];
+
+		evaluate_subject(subject, sizeof subject, &p, &j, &js);
+		tap_str_eq(subject, "job " SEED, "without a name the job is named by its UID");
+		js = seed_session();
+		evaluate_subject(subject, sizeof subject, &p, &j, &js);
+		tap_str_eq(subject, "'SQL to DR' (" SEED ")", "with a name, by name and UID");
+	}
+	result_free(&res);
+	js = seed_session();
+	js.transferred_data.value = 9007199254740993LL;
+	p = base_policy();
+	result_init(&res, 0);
+	evaluate_job(&p, &j, &js, NOW, &res);
+	tap_ok(strstr(buf_str(&res.perfdata), "transferred=9007199254740993B;") != NULL,
+	       "transferred bytes beyond 2^53 stay exact ('%s')", buf_str(&res.perfdata));
 	result_free(&res);
 }
 

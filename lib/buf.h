@@ -36,7 +36,7 @@ enum buf_error buf_append_str(struct buf *b, const char *s);
 /* Appends printf-style formatted text. If the result does not fit under the
  * cap, nothing is appended and BUF_TOO_BIG is returned. */
 enum buf_error buf_printf(struct buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Returns the contents as a C string: "" for a buffer never appended to. The
  * pointer is valid until the next append or buf_free(). */

@@ -63,7 +63,8 @@ static enum credentials_error take_line(const char *line, size_t len, size_t lin
 	else if (key_len == 8 && memcmp(key, "password", 8) == 0)
 		dst = &c->password;
 	else {
-		snprintf(err, errlen, "credentials file line %zu: unknown key (expected username or password)",
+		snprintf(err, errlen,
+			 "credentials file line %zu: unknown key (expected username or password)",
 			 line_no);
 		return CREDENTIALS_ERR_SYNTAX;
 	}
@@ -74,8 +75,10 @@ static enum credentials_error take_line(const char *line, size_t len, size_t lin
 	}
 	if (value_len == 0 || !control_free(value, value_len) ||
 	    buf_append(dst, value, value_len) != BUF_OK) {
-		snprintf(err, errlen, "credentials file line %zu: %s is empty, too long or has control characters",
-			 line_no, dst == &c->username ? "username" : "password");
+		snprintf(
+		    err, errlen,
+		    "credentials file line %zu: %s is empty, too long or has control characters",
+		    line_no, dst == &c->username ? "username" : "password");
 		return CREDENTIALS_ERR_SYNTAX;
 	}
 	return CREDENTIALS_OK;
@@ -96,6 +99,7 @@ enum credentials_error credentials_parse(const char *text, size_t len, struct cr
 
 		pos += n + (nl != NULL);
 		line_no++;
+		/* cppcheck-suppress knownConditionTrueFalse ; an empty line has n == 0 */
 		if (n && line[n - 1] == '\r')
 			n--;
 		while (lead < n && isspace((unsigned char)line[lead]))

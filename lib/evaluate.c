@@ -55,8 +55,9 @@ static const char *uid_text(const struct vspc_uid *u)
 static void check_uid(const struct uid_check *c, enum state mismatch, struct result *res)
 {
 	bool actual_none = c->actual->f.state == VSPC_FIELD_NULL;
-	bool match = c->expect->none ? actual_none
-				     : !actual_none && strcmp(c->expect->uid, c->actual->value) == 0;
+	bool match = c->expect->none
+			 ? actual_none
+			 : !actual_none && strcmp(c->expect->uid, c->actual->value) == 0;
 	const char *want = c->expect->none ? "none" : c->expect->uid;
 
 	if (match) {
@@ -81,14 +82,14 @@ static void check_bool(const struct bool_check *c, enum state mismatch, struct r
 	result_raise(res, mismatch);
 	result_summary(res, "%s expected %s, got %s", c->name, want_text,
 		       c->actual->value ? "true" : "false");
-	result_line(res, 1, "[%s] %s expected %s, got %s", state_name(mismatch), c->name,
-		    want_text, c->actual->value ? "true" : "false");
+	result_line(res, 1, "[%s] %s expected %s, got %s", state_name(mismatch), c->name, want_text,
+		    c->actual->value ? "true" : "false");
 }
 
 static void check_count(const struct check_policy *p, int32_t count, struct result *res)
 {
-	const struct threshold *levels[] = {&p->critical, &p->warning};
-	const enum state states[] = {STATE_CRITICAL, STATE_WARNING};
+	const struct threshold *levels[] = { &p->critical, &p->warning };
+	const enum state states[] = { STATE_CRITICAL, STATE_WARNING };
 
 	for (size_t i = 0; i < 2; i++) {
 		const struct threshold *t = levels[i];
@@ -134,7 +135,8 @@ static bool identity_ok(const struct check_policy *p, const struct vspc_replicat
 	if (p->job_uid[0] == '\0')
 		return true;
 	if (inst->f.state == VSPC_FIELD_INVALID) {
-		result_fail(res, STATE_UNKNOWN, "job %s: instanceUid %s", p->job_uid, inst->f.problem);
+		result_fail(res, STATE_UNKNOWN, "job %s: instanceUid %s", p->job_uid,
+			    inst->f.problem);
 		return false;
 	}
 	if (inst->f.state == VSPC_FIELD_VALUE &&
@@ -167,17 +169,18 @@ static bool age_checked(const struct check_policy *p)
 }
 
 /* Appends the problems with the fields the policy needs to @problems. */
-static bool fields_usable(const struct vspc_replication_job *job,
-			  const struct vspc_job_session *js, const struct uid_check *uids,
-			  size_t n_uids, const struct bool_check *bools, size_t n_bools,
-			  char *problems, size_t len)
+static bool fields_usable(const struct vspc_replication_job *job, const struct vspc_job_session *js,
+			  const struct uid_check *uids, size_t n_uids,
+			  const struct bool_check *bools, size_t n_bools, char *problems,
+			  size_t len)
 {
-	bool usable = field_usable("protectedVmCount", &job->protected_vm_count.f, false, problems,
-				   len);
+	bool usable =
+	    field_usable("protectedVmCount", &job->protected_vm_count.f, false, problems, len);
 
 	for (size_t i = 0; i < n_bools; i++)
 		if (bools[i].expect != EXPECT_ANY)
-			usable &= field_usable(bools[i].name, &bools[i].actual->f, false, problems, len);
+			usable &=
+			    field_usable(bools[i].name, &bools[i].actual->f, false, problems, len);
 	for (size_t i = 0; i < n_uids; i++)
 		if (uids[i].expect->set)
 			usable &= field_usable(uids[i].name, &uids[i].actual->f, uids[i].nullable,
@@ -282,8 +285,8 @@ static void show_failure_message(const struct vspc_job_session *js, struct resul
 	}
 }
 
-static void check_age(const struct check_policy *p, const struct vspc_job_session *js,
-		      int64_t now, struct result *res)
+static void check_age(const struct check_policy *p, const struct vspc_job_session *js, int64_t now,
+		      struct result *res)
 {
 	int64_t age;
 	char when[24];
@@ -325,18 +328,24 @@ static void session_perfdata(const struct check_policy *p, const struct vspc_job
 	if (js->last_end_time.f.state == VSPC_FIELD_VALUE) {
 		int64_t age = now - js->last_end_time.epoch;
 
-		result_perf(res, &(struct perfdata){.label = "last_run_age",
-						    .value = (double)(age > 0 ? age : 0),
-						    .uom = "s", .warn = warn, .crit = crit, .min = "0"});
+		result_perf(res, &(struct perfdata){ .label = "last_run_age",
+						     .value = (double)(age > 0 ? age : 0),
+						     .uom = "s",
+						     .warn = warn,
+						     .crit = crit,
+						     .min = "0" });
 	}
 	if (js->last_duration.f.state == VSPC_FIELD_VALUE)
-		result_perf(res, &(struct perfdata){.label = "last_duration",
-						    .value = (double)js->last_duration.value,
-						    .uom = "s", .min = "0"});
+		result_perf(res, &(struct perfdata){ .label = "last_duration",
+						     .value = (double)js->last_duration.value,
+						     .uom = "s",
+						     .min = "0" });
 	if (js->transferred_data.f.state == VSPC_FIELD_VALUE)
-		result_perf(res, &(struct perfdata){.label = "transferred", .exact = true,
-						    .ivalue = js->transferred_data.value,
-						    .uom = "B", .min = "0"});
+		result_perf(res, &(struct perfdata){ .label = "transferred",
+						     .exact = true,
+						     .ivalue = js->transferred_data.value,
+						     .uom = "B",
+						     .min = "0" });
 }
 
 static void check_session(const struct check_policy *p, const struct vspc_job_session *js,
@@ -355,14 +364,14 @@ void evaluate_job(const struct check_policy *p, const struct vspc_replication_jo
 		  const struct vspc_job_session *js, int64_t now, struct result *res)
 {
 	const struct uid_check uids[] = {
-		{"sourceWanAcceleratorUid", &p->source_wan, &job->source_wan_uid, true},
-		{"targetWanAcceleratorUid", &p->target_wan, &job->target_wan_uid, true},
-		{"cloudHostUid", &p->cloud_host, &job->cloud_host_uid, true},
-		{"targetHostUid", &p->target_host, &job->target_host_uid, false},
+		{ "sourceWanAcceleratorUid", &p->source_wan, &job->source_wan_uid, true },
+		{ "targetWanAcceleratorUid", &p->target_wan, &job->target_wan_uid, true },
+		{ "cloudHostUid", &p->cloud_host, &job->cloud_host_uid, true },
+		{ "targetHostUid", &p->target_host, &job->target_host_uid, false },
 	};
 	const struct bool_check bools[] = {
-		{"throughWanAccelerators", p->wan, &job->through_wan},
-		{"isCloudJob", p->cloud, &job->is_cloud_job},
+		{ "throughWanAccelerators", p->wan, &job->through_wan },
+		{ "isCloudJob", p->cloud, &job->is_cloud_job },
 	};
 	const size_t n_uids = sizeof uids / sizeof uids[0];
 	const size_t n_bools = sizeof bools / sizeof bools[0];
@@ -385,9 +394,12 @@ void evaluate_job(const struct check_policy *p, const struct vspc_replication_jo
 		summarise_session(js, now, session, sizeof session);
 	result_summary(res, "%s%s%s%sprotects %d VM%s", named ? subject : "", named ? " " : "",
 		       session, js ? ", " : "", (int)count, count == 1 ? "" : "s");
-	result_perf(res, &(struct perfdata){.label = "protected_vms", .value = count, .uom = "",
-					    .warn = p->warning.text, .crit = p->critical.text,
-					    .min = "0"});
+	result_perf(res, &(struct perfdata){ .label = "protected_vms",
+					     .value = count,
+					     .uom = "",
+					     .warn = p->warning.text,
+					     .crit = p->critical.text,
+					     .min = "0" });
 	check_count(p, count, res);
 	for (size_t i = 0; i < n_bools; i++)
 		if (bools[i].expect != EXPECT_ANY)

@@ -21,6 +21,7 @@ void evaluate_job(const struct check_policy *policy, const struct vspc_replicati
  * named. evaluate_job() starts its summary with it unless policy->job_uid
  * is empty (fleet mode), where the caller prints it before the summary. */
 void evaluate_subject(char *dst, size_t dstlen, const struct check_policy *policy,
-		      const struct vspc_replication_job *job, const struct vspc_job_session *session);
+		      const struct vspc_replication_job *job,
+		      const struct vspc_job_session *session);
 
 #endif

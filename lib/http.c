@@ -19,8 +19,8 @@ struct http_client {
 	CURL *curl;
 	struct http_options opt;
 	char errbuf[CURL_ERROR_SIZE];
-	bool too_big;                /* the write callback hit the cap */
-	struct http_response *resp;  /* the response being filled */
+	bool too_big;               /* the write callback hit the cap */
+	struct http_response *resp; /* the response being filled */
 	const struct http_sink *sink;
 };
 
@@ -198,12 +198,12 @@ static int on_debug(CURL *curl, curl_infotype type, char *data, size_t size, voi
 	return 0;
 }
 
-#define SET(opt, val)                                                   \
-	do {                                                            \
-		if (curl_easy_setopt(c->curl, opt, val) != CURLE_OK) {  \
-			snprintf(err, errlen, "libcurl refused option %s", #opt); \
-			goto fail;                                      \
-		}                                                       \
+#define SET(opt, val)                                                                              \
+	do {                                                                                       \
+		if (curl_easy_setopt(c->curl, opt, val) != CURLE_OK) {                             \
+			snprintf(err, errlen, "libcurl refused option %s", #opt);                  \
+			goto fail;                                                                 \
+		}                                                                                  \
 	} while (0)
 
 struct http_client *http_client_new(const struct http_options *opt, char *err, size_t errlen)
@@ -275,8 +275,7 @@ static enum http_error map_curl_error(struct http_client *c, CURLcode rc, char *
 		return HTTP_ERR_TRANSPORT;
 	}
 	if (c->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
-		snprintf(err, errlen, "answer larger than %zu bytes, refused",
-			 c->resp->body.cap);
+		snprintf(err, errlen, "answer larger than %zu bytes, refused", c->resp->body.cap);
 		return HTTP_ERR_TOO_BIG;
 	}
 	snprintf(err, errlen, "%s", text);
@@ -284,18 +283,18 @@ static enum http_error map_curl_error(struct http_client *c, CURLcode rc, char *
 }
 
 #undef SET
-#define SET(opt, val)                                                   \
-	do {                                                            \
-		if (curl_easy_setopt(c->curl, opt, val) != CURLE_OK) {  \
-			snprintf(err, errlen, "libcurl refused option %s", #opt); \
-			rc = HTTP_ERR_SETUP;                            \
-			goto out;                                       \
-		}                                                       \
+#define SET(opt, val)                                                                              \
+	do {                                                                                       \
+		if (curl_easy_setopt(c->curl, opt, val) != CURLE_OK) {                             \
+			snprintf(err, errlen, "libcurl refused option %s", #opt);                  \
+			rc = HTTP_ERR_SETUP;                                                       \
+			goto out;                                                                  \
+		}                                                                                  \
 	} while (0)
 
 /* One request: a GET, or a POST of @post_body when it is not NULL. */
-static enum http_error perform(struct http_client *c, const char *url,
-			       const char *const *headers, size_t nheaders, const struct buf *post_body,
+static enum http_error perform(struct http_client *c, const char *url, const char *const *headers,
+			       size_t nheaders, const struct buf *post_body,
 			       const struct http_sink *sink, int64_t deadline_ms, size_t body_cap,
 			       struct http_response *resp, char *err, size_t errlen)
 {
@@ -362,10 +361,9 @@ out:
 	return rc;
 }
 
-enum http_error http_get(struct http_client *c, const char *url,
-			 const char *const *headers, size_t nheaders,
-			 const struct http_sink *sink, int64_t deadline_ms, size_t body_cap,
-			 struct http_response *resp, char *err, size_t errlen)
+enum http_error http_get(struct http_client *c, const char *url, const char *const *headers,
+			 size_t nheaders, const struct http_sink *sink, int64_t deadline_ms,
+			 size_t body_cap, struct http_response *resp, char *err, size_t errlen)
 {
 	return perform(c, url, headers, nheaders, NULL, sink, deadline_ms, body_cap, resp, err,
 		       errlen);
@@ -386,11 +384,10 @@ static bool form_append(struct http_client *c, struct buf *body, const char *nam
 	return ok;
 }
 
-enum http_error http_post_form(struct http_client *c, const char *url,
-			       const char *const *headers, size_t nheaders,
-			       const char *const *fields, size_t nfields, int64_t deadline_ms,
-			       size_t body_cap, struct http_response *resp, char *err,
-			       size_t errlen)
+enum http_error http_post_form(struct http_client *c, const char *url, const char *const *headers,
+			       size_t nheaders, const char *const *fields, size_t nfields,
+			       int64_t deadline_ms, size_t body_cap, struct http_response *resp,
+			       char *err, size_t errlen)
 {
 	struct buf body;
 	enum http_error rc;

@@ -14,24 +14,24 @@
 #include "buf.h"
 
 enum http_error {
-	HTTP_OK = 0,         /* a response arrived; look at its status */
-	HTTP_ERR_SETUP,      /* libcurl refused an option: a plugin fault */
-	HTTP_ERR_TIMEOUT,    /* the deadline passed */
-	HTTP_ERR_TOO_BIG,    /* the body passed the cap; the rest was not read */
-	HTTP_ERR_TRANSPORT   /* DNS, connection, TLS or protocol failure */
+	HTTP_OK = 0,       /* a response arrived; look at its status */
+	HTTP_ERR_SETUP,    /* libcurl refused an option: a plugin fault */
+	HTTP_ERR_TIMEOUT,  /* the deadline passed */
+	HTTP_ERR_TOO_BIG,  /* the body passed the cap; the rest was not read */
+	HTTP_ERR_TRANSPORT /* DNS, connection, TLS or protocol failure */
 };
 
 /* Called with one line of trace text (no newline) at -vvv. */
 typedef void (*http_trace_fn)(void *ctx, const char *line);
 
 struct http_options {
-	const char *ca_file;    /* NULL: the system's CA store */
-	bool insecure;          /* skip certificate and host name verification */
-	int ip_version;         /* 0 any, 4 or 6 */
+	const char *ca_file; /* NULL: the system's CA store */
+	bool insecure;       /* skip certificate and host name verification */
+	int ip_version;      /* 0 any, 4 or 6 */
 	const char *user_agent;
-	http_trace_fn trace;    /* NULL: no tracing */
+	http_trace_fn trace; /* NULL: no tracing */
 	void *trace_ctx;
-	const char *redact;     /* text replaced by **** in trace lines (the token) */
+	const char *redact; /* text replaced by **** in trace lines (the token) */
 };
 
 /* Receives the body of a 200 answer as it arrives, instead of the buffer.
@@ -74,21 +74,19 @@ void http_client_free(struct http_client *c);
  * http_response_free() whatever the result. On an error other than HTTP_OK
  * a one-line reason is in @err; HTTP_ERR_TRANSPORT with resp->sink_aborted
  * set means the sink stopped the transfer. */
-enum http_error http_get(struct http_client *c, const char *url,
-			 const char *const *headers, size_t nheaders,
-			 const struct http_sink *sink, int64_t deadline_ms, size_t body_cap,
-			 struct http_response *resp, char *err, size_t errlen);
+enum http_error http_get(struct http_client *c, const char *url, const char *const *headers,
+			 size_t nheaders, const struct http_sink *sink, int64_t deadline_ms,
+			 size_t body_cap, struct http_response *resp, char *err, size_t errlen);
 
 /* POSTs a form (application/x-www-form-urlencoded) of @nfields name/value
  * pairs (@fields[2i] = name, @fields[2i+1] = value; values are
  * percent-encoded here) and collects the answer like http_get(). The
  * encoded body, which may hold a password, is wiped afterwards and never
  * traced. */
-enum http_error http_post_form(struct http_client *c, const char *url,
-			       const char *const *headers, size_t nheaders,
-			       const char *const *fields, size_t nfields, int64_t deadline_ms,
-			       size_t body_cap, struct http_response *resp, char *err,
-			       size_t errlen);
+enum http_error http_post_form(struct http_client *c, const char *url, const char *const *headers,
+			       size_t nheaders, const char *const *fields, size_t nfields,
+			       int64_t deadline_ms, size_t body_cap, struct http_response *resp,
+			       char *err, size_t errlen);
 
 void http_response_free(struct http_response *resp);
 

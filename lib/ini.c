@@ -163,7 +163,8 @@ static enum ini_error parse(const char *text, size_t size, const char *section,
 			continue;
 		if (is_header(line, len, &name, &name_len)) {
 			seen_header = true;
-			inside = name_len == strlen(section) && memcmp(name, section, name_len) == 0;
+			inside =
+			    name_len == strlen(section) && memcmp(name, section, name_len) == 0;
 			found |= inside;
 			continue;
 		}
@@ -211,6 +212,33 @@ static enum ini_error read_file(const char *path, char **text, size_t *size)
 	return INI_OK;
 }
 
+/* parse() with a one-line reason naming @path. */
+static enum ini_error parse_reporting(const char *text, size_t size, const char *path,
+				      const char *section, struct ini_args *out, char *err,
+				      size_t errlen)
+{
+	size_t line_no = 0;
+	enum ini_error rc = parse(text, size, section, out, &line_no);
+
+	if (rc == INI_ERR_SECTION)
+		snprintf(err, errlen, "--extra-opts: no section [%s] in %s", section, path);
+	else if (rc == INI_ERR_SYNTAX)
+		snprintf(err, errlen, "--extra-opts: %s line %zu is not key=value in a section",
+			 path, line_no);
+	else if (rc == INI_ERR_TOO_MANY)
+		snprintf(err, errlen, "--extra-opts: more than %d arguments in [%s]", INI_MAX_ARGS,
+			 section);
+	else if (rc == INI_ERR_NOMEM)
+		snprintf(err, errlen, "--extra-opts: out of memory");
+	return rc;
+}
+
+enum ini_error ini_parse_text(const char *text, size_t size, const char *section,
+			      struct ini_args *out, char *err, size_t errlen)
+{
+	return parse_reporting(text, size, "(text)", section, out, err, errlen);
+}
+
 enum ini_error ini_read_locator(const char *locator, const char *default_section,
 				struct ini_args *out, char *err, size_t errlen)
 {
@@ -220,7 +248,6 @@ enum ini_error ini_read_locator(const char *locator, const char *default_section
 	const char *path = at && at[1] ? at + 1 : NULL;
 	char *text = NULL;
 	size_t size = 0;
-	size_t line_no = 0;
 	enum ini_error rc;
 
 	if (section_len >= sizeof section) {
@@ -234,8 +261,9 @@ enum ini_error ini_read_locator(const char *locator, const char *default_section
 	if (path == NULL)
 		path = ini_default_file();
 	if (path == NULL) {
-		snprintf(err, errlen,
-			 "--extra-opts: no file given and no default ini file found (set MP_CONFIG_FILE)");
+		snprintf(
+		    err, errlen,
+		    "--extra-opts: no file given and no default ini file found (set MP_CONFIG_FILE)");
 		return INI_ERR_NO_FILE;
 	}
 	rc = read_file(path, &text, &size);
@@ -243,18 +271,8 @@ enum ini_error ini_read_locator(const char *locator, const char *default_section
 		snprintf(err, errlen, "--extra-opts: cannot read %s: %s", path, strerror(errno));
 		return rc;
 	}
-	rc = parse(text, size, section, out, &line_no);
+	rc = parse_reporting(text, size, path, section, out, err, errlen);
 	secret_wipe(text, size);
 	free(text);
-	if (rc == INI_ERR_SECTION)
-		snprintf(err, errlen, "--extra-opts: no section [%s] in %s", section, path);
-	else if (rc == INI_ERR_SYNTAX)
-		snprintf(err, errlen, "--extra-opts: %s line %zu is not key=value in a section", path,
-			 line_no);
-	else if (rc == INI_ERR_TOO_MANY)
-		snprintf(err, errlen, "--extra-opts: more than %d arguments in [%s]", INI_MAX_ARGS,
-			 section);
-	else if (rc == INI_ERR_NOMEM)
-		snprintf(err, errlen, "--extra-opts: out of memory");
 	return rc;
 }

@@ -39,6 +39,10 @@ const char *ini_default_file(void);
 enum ini_error ini_read_locator(const char *locator, const char *default_section,
 				struct ini_args *out, char *err, size_t errlen);
 
+/* Reads the options of @section from @size bytes of ini text. */
+enum ini_error ini_parse_text(const char *text, size_t size, const char *section,
+			      struct ini_args *out, char *err, size_t errlen);
+
 /* Wipes and frees the strings. Accepts an empty struct. */
 void ini_args_free(struct ini_args *args);
 

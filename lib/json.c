@@ -285,8 +285,8 @@ static const yajl_callbacks builder_callbacks = {
 
 /* yajl's error text spans several lines (message, excerpt, caret); keep the
  * first line only, with control characters turned into spaces. */
-static void flatten_yajl_error(yajl_handle h, const char *text, size_t len,
-			       char *err, size_t errlen)
+static void flatten_yajl_error(yajl_handle h, const char *text, size_t len, char *err,
+			       size_t errlen)
 {
 	unsigned char *msg = yajl_get_error(h, 0, (const unsigned char *)text, len);
 	size_t i;
@@ -356,8 +356,8 @@ static enum json_error stream_fail(struct json_stream *st, yajl_status ys, const
 	return st->error;
 }
 
-enum json_error json_stream_feed(struct json_stream *st, const char *data, size_t len,
-				 char *err, size_t errlen)
+enum json_error json_stream_feed(struct json_stream *st, const char *data, size_t len, char *err,
+				 size_t errlen)
 {
 	yajl_status ys;
 
@@ -371,8 +371,8 @@ enum json_error json_stream_feed(struct json_stream *st, const char *data, size_
 	return st->error;
 }
 
-enum json_error json_stream_finish(struct json_stream *st, struct json_doc **rest,
-				   char *err, size_t errlen)
+enum json_error json_stream_finish(struct json_stream *st, struct json_doc **rest, char *err,
+				   size_t errlen)
 {
 	yajl_status ys;
 
@@ -421,8 +421,8 @@ void json_stream_free(struct json_stream *st)
 	free(st);
 }
 
-enum json_error json_parse(const char *text, size_t len, struct json_doc **out,
-			   char *err, size_t errlen)
+enum json_error json_parse(const char *text, size_t len, struct json_doc **out, char *err,
+			   size_t errlen)
 {
 	struct json_stream *st = json_stream_new(NULL, NULL, NULL);
 	enum json_error rc;

@@ -45,8 +45,8 @@ struct json_value;
 /* Parses @len bytes at @text (need not be NUL-terminated). On success stores
  * a new document in *@out and returns JSON_OK. On failure stores NULL and
  * writes a one-line reason (at most @errlen bytes, NUL-terminated) to @err. */
-enum json_error json_parse(const char *text, size_t len, struct json_doc **out,
-			   char *err, size_t errlen);
+enum json_error json_parse(const char *text, size_t len, struct json_doc **out, char *err,
+			   size_t errlen);
 
 /* Streaming: a document whose root object has a (large) array member is
  * parsed in chunks as they arrive, and each element of that array is handed
@@ -64,13 +64,13 @@ struct json_stream *json_stream_new(const char *array_key, json_item_fn fn, void
 
 /* Parses the next @len bytes. After an error every later call returns it
  * again. A one-line reason is in @err on error. */
-enum json_error json_stream_feed(struct json_stream *st, const char *data, size_t len,
-				 char *err, size_t errlen);
+enum json_error json_stream_feed(struct json_stream *st, const char *data, size_t len, char *err,
+				 size_t errlen);
 
 /* Ends the document and returns the rest of it (the streamed array stays in
  * it, empty) as a new document in *@rest. */
-enum json_error json_stream_finish(struct json_stream *st, struct json_doc **rest,
-				   char *err, size_t errlen);
+enum json_error json_stream_finish(struct json_stream *st, struct json_doc **rest, char *err,
+				   size_t errlen);
 
 /* Frees a stream in any state. Accepts NULL. */
 void json_stream_free(struct json_stream *st);

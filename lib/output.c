@@ -8,10 +8,10 @@
 #include <stdbool.h>
 #include <string.h>
 
-#define SUMMARY_CAP (4 * 1024)
+#define SUMMARY_CAP     (4 * 1024)
 #define LONG_OUTPUT_CAP (64 * 1024)
-#define PERFDATA_CAP (1024 * 1024)
-#define PART_MAX 2048
+#define PERFDATA_CAP    (1024 * 1024)
+#define PART_MAX        2048
 
 void result_init(struct result *res, int verbosity)
 {
@@ -65,9 +65,11 @@ void output_sanitise(char *dst, size_t dstlen, const char *src, size_t len)
 		}
 	}
 	if (truncated && dstlen >= 4) {
+		size_t written = o;
+
 		/* back up to a character boundary with room for "..." */
 		o = o > dstlen - 4 ? dstlen - 4 : o;
-		while (o > 0 && ((unsigned char)dst[o] & 0xc0) == 0x80)
+		while (o > 0 && o < written && ((unsigned char)dst[o] & 0xc0) == 0x80)
 			o--;
 		memcpy(dst + o, "...", 3);
 		o += 3;
@@ -167,9 +169,8 @@ void result_perf(struct result *res, const struct perfdata *pd)
 		(void)buf_printf(&item, "=%" PRId64, pd->ivalue);
 	else
 		(void)buf_printf(&item, "=%.*f", pd->decimals, pd->value);
-	(void)buf_printf(&item, "%s;%s;%s;%s;%s", pd->uom,
-			 pd->warn ? pd->warn : "", pd->crit ? pd->crit : "",
-			 pd->min ? pd->min : "", pd->max ? pd->max : "");
+	(void)buf_printf(&item, "%s;%s;%s;%s;%s", pd->uom, pd->warn ? pd->warn : "",
+			 pd->crit ? pd->crit : "", pd->min ? pd->min : "", pd->max ? pd->max : "");
 	result_perf_raw(res, buf_str(&item));
 	buf_free(&item);
 }

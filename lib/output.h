@@ -29,10 +29,10 @@ struct result {
 struct perfdata {
 	const char *label;
 	double value;
-	bool exact;      /* print ivalue instead: counts beyond 2^53 stay exact */
+	bool exact; /* print ivalue instead: counts beyond 2^53 stay exact */
 	int64_t ivalue;
-	int decimals;    /* digits after the point */
-	const char *uom; /* "" or a unit such as "s" or "B" */
+	int decimals;     /* digits after the point */
+	const char *uom;  /* "" or a unit such as "s" or "B" */
 	const char *warn; /* threshold text as the user gave it, or NULL */
 	const char *crit;
 	const char *min; /* NULL for none */
@@ -47,17 +47,16 @@ void result_free(struct result *res);
 void result_raise(struct result *res, enum state s);
 
 /* Appends a part to the summary, separated from earlier parts by ", ". */
-void result_summary(struct result *res, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void result_summary(struct result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Replaces the state and summary with a single reason: for faults that end
  * a check (bad answer, timeout, usage error). Long output is kept. */
 void result_fail(struct result *res, enum state s, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Adds a long-output line if @level <= the result's verbosity. */
 void result_line(struct result *res, int level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Appends a perfdata item; the label is quoted when it needs to be. */
 void result_perf(struct result *res, const struct perfdata *pd);

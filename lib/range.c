@@ -121,8 +121,8 @@ const char *range_strerror(enum range_error err)
 
 bool range_alerts(const struct range *r, double value)
 {
-	bool inside = (r->start_infinite || value >= r->start) &&
-		      (r->end_infinite || value <= r->end);
+	bool inside =
+	    (r->start_infinite || value >= r->start) && (r->end_infinite || value <= r->end);
 
 	return r->alert_inside ? inside : !inside;
 }

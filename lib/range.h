@@ -17,10 +17,10 @@
 
 enum range_error {
 	RANGE_OK = 0,
-	RANGE_ERR_EMPTY,      /* empty string */
-	RANGE_ERR_START,      /* the start is not a number or ~ */
-	RANGE_ERR_END,        /* the end is not a number */
-	RANGE_ERR_ORDER       /* start is greater than end */
+	RANGE_ERR_EMPTY, /* empty string */
+	RANGE_ERR_START, /* the start is not a number or ~ */
+	RANGE_ERR_END,   /* the end is not a number */
+	RANGE_ERR_ORDER  /* start is greater than end */
 };
 
 struct range {

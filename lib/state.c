@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const state_names[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
+static const char *const state_names[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
 
 const char *state_name(enum state s)
 {
@@ -36,8 +36,8 @@ enum state state_worst(enum state a, enum state b)
 
 bool state_parse(const char *text, enum state *out)
 {
-	static const char *const words[] = {"ok", "warning", "critical", "unknown"};
-	static const char *const digits[] = {"0", "1", "2", "3"};
+	static const char *const words[] = { "ok", "warning", "critical", "unknown" };
+	static const char *const digits[] = { "0", "1", "2", "3" };
 
 	for (int i = 0; i <= STATE_UNKNOWN; i++) {
 		if (strcasecmp(text, words[i]) == 0 || strcmp(text, digits[i]) == 0) {

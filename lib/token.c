@@ -59,14 +59,16 @@ static enum token_error store(const char *s, size_t len, const char *origin, str
 		return TOKEN_ERR_EMPTY;
 	}
 	if (len > TOKEN_MAX) {
-		snprintf(err, errlen, "the token from %s is longer than %d bytes", origin, TOKEN_MAX);
+		snprintf(err, errlen, "the token from %s is longer than %d bytes", origin,
+			 TOKEN_MAX);
 		return TOKEN_ERR_BAD;
 	}
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (c < 0x20 || c == 0x7f) {
-			snprintf(err, errlen, "the token from %s contains control characters", origin);
+			snprintf(err, errlen, "the token from %s contains control characters",
+				 origin);
 			return TOKEN_ERR_BAD;
 		}
 	}
@@ -124,8 +126,9 @@ enum token_error token_load(const struct token_source *src, struct buf *token, b
 	env = src->env_name ? getenv(src->env_name) : NULL;
 	if (env)
 		return store(env, strlen(env), src->env_name, token, err, errlen);
-	snprintf(err, errlen,
-		 "no token: give --token-file=FILE, --token=TOKEN, --credentials-file=FILE or set %s",
-		 src->env_name ? src->env_name : "VSPC_TOKEN");
+	snprintf(
+	    err, errlen,
+	    "no token: give --token-file=FILE, --token=TOKEN, --credentials-file=FILE or set %s",
+	    src->env_name ? src->env_name : "VSPC_TOKEN");
 	return TOKEN_ERR_NONE;
 }

@@ -18,7 +18,7 @@
 #include "token.h"
 
 #define CACHE_FILE_MAX (4 * TOKEN_MAX)
-#define CACHE_MAGIC "check_vspc_replication token cache 1\n"
+#define CACHE_MAGIC    "check_vspc_replication token cache 1\n"
 
 void cached_token_init(struct cached_token *t)
 {
@@ -56,7 +56,8 @@ static bool private_dir(const char *path, char *note, size_t notelen)
 		return false;
 	}
 	if (st.st_uid != geteuid() || (st.st_mode & 022) != 0) {
-		snprintf(note, notelen, "%s is not owned by this user or is writable by others", path);
+		snprintf(note, notelen, "%s is not owned by this user or is writable by others",
+			 path);
 		return false;
 	}
 	return true;
@@ -97,8 +98,8 @@ static bool pick_dir(struct token_cache *tc, const char *dir, char *note, size_t
 	return try_dir(tc, path, NULL, note, notelen);
 }
 
-bool token_cache_open(struct token_cache *tc, const char *dir, const char *host,
-		      unsigned port, const char *username, char *note, size_t notelen)
+bool token_cache_open(struct token_cache *tc, const char *dir, const char *host, unsigned port,
+		      const char *username, char *note, size_t notelen)
 {
 	char port_text[16];
 	uint64_t h = 0xcbf29ce484222325ULL;
@@ -112,7 +113,8 @@ bool token_cache_open(struct token_cache *tc, const char *dir, const char *host,
 	snprintf(port_text, sizeof port_text, "%u", port);
 	h = fnv1a(username, fnv1a(port_text, fnv1a(host, h)));
 	n1 = snprintf(tc->file, sizeof tc->file, "%s/token-%016" PRIx64, tc->dir, h);
-	n2 = snprintf(tc->lock_path, sizeof tc->lock_path, "%s/token-%016" PRIx64 ".lock", tc->dir, h);
+	n2 = snprintf(tc->lock_path, sizeof tc->lock_path, "%s/token-%016" PRIx64 ".lock", tc->dir,
+		      h);
 	if (n1 < 0 || n2 < 0 || (size_t)n2 >= sizeof tc->lock_path) {
 		snprintf(note, notelen, "the token cache path is too long");
 		return false;
@@ -129,10 +131,11 @@ bool token_cache_lock(struct token_cache *tc, int64_t deadline_ms, char *note, s
 		return false;
 	}
 	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		struct timespec ts = {0, 20 * 1000000};
+		struct timespec ts = { 0, 20 * 1000000 };
 
 		if (errno != EWOULDBLOCK && errno != EINTR) {
-			snprintf(note, notelen, "cannot lock %s: %s", tc->lock_path, strerror(errno));
+			snprintf(note, notelen, "cannot lock %s: %s", tc->lock_path,
+				 strerror(errno));
 			close(fd);
 			return false;
 		}
@@ -157,8 +160,7 @@ void token_cache_unlock(struct token_cache *tc)
 }
 
 /* "key=value\n" at *pos into @dst; advances *pos. */
-static bool take_field(const char *text, size_t len, size_t *pos, const char *key,
-		       struct buf *dst)
+static bool take_field(const char *text, size_t len, size_t *pos, const char *key, struct buf *dst)
 {
 	size_t klen = strlen(key);
 	const char *line = text + *pos;
@@ -208,13 +210,15 @@ bool token_cache_read(const struct token_cache *tc, struct cached_token *t, char
 	bool ok;
 
 	if (fd < 0) {
-		snprintf(note, notelen, errno == ELOOP ? "the token cache is a symlink: ignored"
-						       : "no cached token");
+		snprintf(note, notelen,
+			 errno == ELOOP ? "the token cache is a symlink: ignored"
+					: "no cached token");
 		return false;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
 	    (st.st_mode & 077) != 0 || st.st_size > CACHE_FILE_MAX) {
-		snprintf(note, notelen, "the token cache %s is not a private file of this user: ignored",
+		snprintf(note, notelen,
+			 "the token cache %s is not a private file of this user: ignored",
 			 tc->file);
 		close(fd);
 		return false;

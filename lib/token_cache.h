@@ -39,8 +39,8 @@ void cached_token_free(struct cached_token *t);
 /* Picks and prepares the directory (@dir, else $XDG_CACHE_HOME/NAME,
  * $HOME/.cache/NAME, else /var/tmp/NAME-UID) and names the files for the
  * key. False, with the reason in @note, when no safe directory is usable. */
-bool token_cache_open(struct token_cache *tc, const char *dir, const char *host,
-		      unsigned port, const char *username, char *note, size_t notelen);
+bool token_cache_open(struct token_cache *tc, const char *dir, const char *host, unsigned port,
+		      const char *username, char *note, size_t notelen);
 
 /* Takes the exclusive lock, waiting until @deadline_ms at most. */
 bool token_cache_lock(struct token_cache *tc, int64_t deadline_ms, char *note, size_t notelen);

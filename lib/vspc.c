@@ -37,8 +37,7 @@ void vspc_uid_normalise(char *dst, const char *uid)
 
 /* "https://HOST:PORT" + @path: IPv6 literals bracketed, a zone's '%'
  * percent-encoded. */
-static bool format_url(char *dst, size_t dstlen, const char *host, unsigned port,
-		       const char *path)
+static bool format_url(char *dst, size_t dstlen, const char *host, unsigned port, const char *path)
 {
 	const char *zone = strchr(host, '%');
 	bool ipv6 = strchr(host, ':') != NULL;
@@ -54,8 +53,8 @@ static bool format_url(char *dst, size_t dstlen, const char *host, unsigned port
 	return n > 0 && (size_t)n < dstlen;
 }
 
-bool vspc_replication_job_url(char *dst, size_t dstlen, const char *host,
-			      unsigned port, const char *uid)
+bool vspc_replication_job_url(char *dst, size_t dstlen, const char *host, unsigned port,
+			      const char *uid)
 {
 	char path[160];
 
@@ -95,7 +94,7 @@ bool vspc_collection_url(char *dst, size_t dstlen, const char *host, unsigned po
 }
 
 static void field_invalid(struct vspc_field *f, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static void field_invalid(struct vspc_field *f, const char *fmt, ...)
 {
@@ -278,7 +277,8 @@ static void decode_int(const struct json_value *obj, const char *key, struct vsp
 		return;
 	rc = json_get_int64(v, &out->value);
 	if (rc == JSON_ERR_TYPE)
-		field_invalid(&out->f, "is %s, expected an integer", json_type_name(json_type_of(v)));
+		field_invalid(&out->f, "is %s, expected an integer",
+			      json_type_name(json_type_of(v)));
 	else if (rc != JSON_OK || out->value < 0)
 		field_invalid(&out->f, "is %.40s, not a whole number of 0 or more",
 			      json_number_text(v));
@@ -366,8 +366,8 @@ static void collect_messages(const struct json_value *errors, char *out, size_t 
 	}
 }
 
-static enum vspc_error parse_object(const char *body, size_t len, struct json_doc **doc,
-				    char *err, size_t errlen)
+static enum vspc_error parse_object(const char *body, size_t len, struct json_doc **doc, char *err,
+				    size_t errlen)
 {
 	char why[160];
 	enum json_error jrc = json_parse(body, len, doc, why, sizeof why);
@@ -421,8 +421,8 @@ static enum vspc_error envelope_data(const struct json_value *root, const struct
 }
 
 enum vspc_error vspc_decode_replication_job(const char *body, size_t len,
-					    struct vspc_replication_job *job,
-					    char *err, size_t errlen)
+					    struct vspc_replication_job *job, char *err,
+					    size_t errlen)
 {
 	struct json_doc *doc = NULL;
 	const struct json_value *data;
@@ -477,8 +477,7 @@ out:
 }
 
 enum vspc_error vspc_decode_job_session(const char *body, size_t len,
-					struct vspc_job_session *session,
-					char *err, size_t errlen)
+					struct vspc_job_session *session, char *err, size_t errlen)
 {
 	struct json_doc *doc = NULL;
 	const struct json_value *data;
@@ -593,8 +592,8 @@ static bool oauth_string(const struct json_value *root, const char *key, char *d
 	return true;
 }
 
-enum vspc_error vspc_decode_oauth(const char *body, size_t len, struct vspc_oauth *out,
-				  char *err, size_t errlen)
+enum vspc_error vspc_decode_oauth(const char *body, size_t len, struct vspc_oauth *out, char *err,
+				  size_t errlen)
 {
 	struct json_doc *doc = NULL;
 	const struct json_value *root;
@@ -620,8 +619,7 @@ enum vspc_error vspc_decode_oauth(const char *body, size_t len, struct vspc_oaut
 	}
 	out->mfa_required = mfa[0] != '\0' && out->access_token[0] == '\0';
 	secret_wipe(mfa, sizeof mfa);
-	if (json_object_get(root, "expires_in", &v) == JSON_OK &&
-	    json_type_of(v) != JSON_NULL &&
+	if (json_object_get(root, "expires_in", &v) == JSON_OK && json_type_of(v) != JSON_NULL &&
 	    (json_get_int64(v, &out->expires_in) != JSON_OK || out->expires_in < 0)) {
 		snprintf(err, errlen, "token answer: expires_in is not a whole number of seconds");
 		rc = VSPC_ERR_ENVELOPE;

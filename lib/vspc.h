@@ -11,10 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VSPC_UID_LEN 36
-#define VSPC_DEFAULT_PORT 1280
+#define VSPC_UID_LEN             36
+#define VSPC_DEFAULT_PORT        1280
 #define VSPC_DEFAULT_API_VERSION "3.6"
-#define VSPC_JOB_BODY_CAP (8u * 1024u * 1024u)
+#define VSPC_JOB_BODY_CAP        (8u * 1024u * 1024u)
 
 enum vspc_error {
 	VSPC_OK = 0,
@@ -65,7 +65,7 @@ struct vspc_replication_job {
 };
 
 /* A string field; the value is cut at a character boundary to fit. */
-#define VSPC_NAME_MAX 256
+#define VSPC_NAME_MAX    256
 #define VSPC_MESSAGE_MAX 2048
 
 struct vspc_text {
@@ -82,8 +82,8 @@ struct vspc_long_text {
 
 struct vspc_time {
 	struct vspc_field f;
-	int64_t epoch;  /* whole seconds since 1970 UTC */
-	char text[48];  /* as sent, for listings */
+	int64_t epoch; /* whole seconds since 1970 UTC */
+	char text[48]; /* as sent, for listings */
 };
 
 struct vspc_int {
@@ -150,14 +150,14 @@ void vspc_uid_normalise(char *dst, const char *uid);
 /* Writes "https://HOST:PORT/api/v3/infrastructure/backupServers/jobs/
  * replicationVmJobs/UID" to @dst. IPv6 literals are bracketed and a zone
  * separator is percent-encoded. Returns false if it does not fit. */
-bool vspc_replication_job_url(char *dst, size_t dstlen, const char *host,
-			      unsigned port, const char *uid);
+bool vspc_replication_job_url(char *dst, size_t dstlen, const char *host, unsigned port,
+			      const char *uid);
 
 /* Decodes a 200 answer to GET .../replicationVmJobs/{uid}. On error writes a
  * one-line reason to @err; *@job is then unspecified. */
 enum vspc_error vspc_decode_replication_job(const char *body, size_t len,
-					    struct vspc_replication_job *job,
-					    char *err, size_t errlen);
+					    struct vspc_replication_job *job, char *err,
+					    size_t errlen);
 
 /* Writes the URL of GET .../backupServers/jobs/{uid}. */
 bool vspc_job_url(char *dst, size_t dstlen, const char *host, unsigned port, const char *uid);
@@ -170,8 +170,7 @@ bool vspc_collection_url(char *dst, size_t dstlen, const char *host, unsigned po
 
 /* Decodes a 200 answer to GET .../backupServers/jobs/{uid}. */
 enum vspc_error vspc_decode_job_session(const char *body, size_t len,
-					struct vspc_job_session *session,
-					char *err, size_t errlen);
+					struct vspc_job_session *session, char *err, size_t errlen);
 
 /* Decodes one element of a collection page (a replication job with its
  * BackupServerJob under _embedded.backupServerJob). *@has_session tells if
@@ -207,8 +206,8 @@ bool vspc_token_url(char *dst, size_t dstlen, const char *host, unsigned port);
 
 /* Decodes the body of a token answer of any status. VSPC_ERR_* when it is
  * not an OAuth2Result/OAuth2Error object (reason in @err). */
-enum vspc_error vspc_decode_oauth(const char *body, size_t len, struct vspc_oauth *out,
-				  char *err, size_t errlen);
+enum vspc_error vspc_decode_oauth(const char *body, size_t len, struct vspc_oauth *out, char *err,
+				  size_t errlen);
 
 void vspc_oauth_wipe(struct vspc_oauth *o);
 

@@ -34,8 +34,9 @@ bool auth_start(struct auth *a, const struct config *cfg, struct buf *token, str
 			    cfg->token.credentials_file);
 	if (cfg->no_token_cache)
 		return true;
-	a->use_cache = token_cache_open(&a->cache, cfg->token_cache_dir, cfg->conn.host,
-					cfg->conn.port, buf_str(&a->creds.username), err, sizeof err);
+	a->use_cache =
+	    token_cache_open(&a->cache, cfg->token_cache_dir, cfg->conn.host, cfg->conn.port,
+			     buf_str(&a->creds.username), err, sizeof err);
 	if (!a->use_cache)
 		result_line(res, 1, "note: not caching tokens: %s", err);
 	return true;
@@ -64,19 +65,20 @@ static void login_failed(const struct request_ctx *rq, const struct http_respons
 	else if (resp->status != 200)
 		request_report_status(rq, resp, "the token endpoint", STATE_UNKNOWN, "login: ");
 	else
-		result_fail(rq->res, STATE_UNKNOWN, "%s login: the answer has no access_token", grant);
+		result_fail(rq->res, STATE_UNKNOWN, "%s login: the answer has no access_token",
+			    grant);
 }
 
 /* POST /api/v3/token with @fields; on success fills @t. */
-static bool token_request(const struct request_ctx *rq, const char *const *fields,
-			  size_t nfields, const char *grant, struct cached_token *t)
+static bool token_request(const struct request_ctx *rq, const char *const *fields, size_t nfields,
+			  const char *grant, struct cached_token *t)
 {
 	const struct config *cfg = rq->cfg;
 	char url[512];
 	char version[64];
 	char err[320];
 	const char *headers[2];
-	struct http_response resp = {0};
+	struct http_response resp = { 0 };
 	struct vspc_oauth o;
 	enum http_error rc;
 	bool ok = false;
@@ -97,7 +99,8 @@ static bool token_request(const struct request_ctx *rq, const char *const *field
 		if (resp.status == 200)
 			result_fail(rq->res, STATE_UNKNOWN, "%s login: %s", grant, err);
 		else
-			request_report_status(rq, &resp, "the token endpoint", STATE_UNKNOWN, "login: ");
+			request_report_status(rq, &resp, "the token endpoint", STATE_UNKNOWN,
+					      "login: ");
 	} else if (resp.status != 200 || o.access_token[0] == '\0') {
 		login_failed(rq, &resp, &o, grant);
 	} else {
@@ -107,7 +110,8 @@ static bool token_request(const struct request_ctx *rq, const char *const *field
 		     buf_append_str(&t->refresh, o.refresh_token) == BUF_OK;
 		t->expires_at = o.expires_in >= 0 ? (int64_t)time(NULL) + o.expires_in : 0;
 		if (!ok)
-			result_fail(rq->res, STATE_UNKNOWN, "%s login: the token is too long", grant);
+			result_fail(rq->res, STATE_UNKNOWN, "%s login: the token is too long",
+				    grant);
 	}
 	vspc_oauth_wipe(&o);
 	buf_free_wipe(&resp.body);
@@ -116,10 +120,10 @@ static bool token_request(const struct request_ctx *rq, const char *const *field
 
 static bool password_login(struct auth *a, const struct request_ctx *rq, struct cached_token *t)
 {
-	const char *fields[] = {"grant_type", "password",
-				"username",   buf_str(&a->creds.username),
-				"password",   buf_str(&a->creds.password),
-				"readOnly",   "true"};
+	const char *fields[] = { "grant_type", "password",
+				 "username",   buf_str(&a->creds.username),
+				 "password",   buf_str(&a->creds.password),
+				 "readOnly",   "true" };
 
 	result_line(rq->res, 1, "logging in as %s", buf_str(&a->creds.username));
 	return token_request(rq, fields, 4, "password", t);
@@ -135,15 +139,16 @@ static bool refresh_login(const struct request_ctx *rq, struct cached_token *t)
 	if (buf_append(&refresh, t->refresh.data, t->refresh.len) != BUF_OK)
 		return false;
 	{
-		const char *fields[] = {"grant_type", "refresh_token", "refresh_token",
-					buf_str(&refresh)};
+		const char *fields[] = { "grant_type", "refresh_token", "refresh_token",
+					 buf_str(&refresh) };
 		struct result quiet;
 
 		/* a refused refresh token only means a password login follows */
 		result_init(&quiet, 0);
-		ok = token_request(&(struct request_ctx){.cfg = rq->cfg, .client = rq->client,
-							 .deadline_ms = rq->deadline_ms,
-							 .res = &quiet},
+		ok = token_request(&(struct request_ctx){ .cfg = rq->cfg,
+							  .client = rq->client,
+							  .deadline_ms = rq->deadline_ms,
+							  .res = &quiet },
 				   fields, 2, "refresh_token", t);
 		if (!ok)
 			result_line(rq->res, 1, "refresh failed (%s); logging in again",
@@ -176,8 +181,9 @@ static bool login_cached(struct auth *a, const struct request_ctx *rq, struct ca
 	if (!have)
 		result_line(rq->res, 1, "token cache: %s", note);
 	if (have && fresh(t) && (rejected == NULL || strcmp(buf_str(&t->access), rejected) != 0)) {
-		result_line(rq->res, 1, "token cache: using the cached access token (%" PRId64
-					" s left)", t->expires_at - (int64_t)time(NULL));
+		result_line(rq->res, 1,
+			    "token cache: using the cached access token (%" PRId64 " s left)",
+			    t->expires_at - (int64_t)time(NULL));
 		return use(a, t);
 	}
 	ok = have && rejected == NULL && t->refresh.len && refresh_login(rq, t);

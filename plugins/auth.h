@@ -23,8 +23,7 @@ struct auth {
 
 /* Reads the credentials file and opens the cache (no network yet). False
  * with the result failed when the file is unusable. */
-bool auth_start(struct auth *a, const struct config *cfg, struct buf *token,
-		struct result *res);
+bool auth_start(struct auth *a, const struct config *cfg, struct buf *token, struct result *res);
 
 /* Puts a usable access token into a->token: the cached one while it is
  * fresh, else one from the refresh token, else from a password login. False

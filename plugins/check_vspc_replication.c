@@ -42,10 +42,9 @@ static void on_watchdog(int sig)
 
 static void watchdog_arm(const struct config *cfg)
 {
-	struct itimerval it = {0};
-	int n = snprintf(watchdog_line, sizeof watchdog_line,
-			 "%s %s - timed out after %u s\n", OUTPUT_PREFIX,
-			 state_name(cfg->timeout_state), cfg->timeout_seconds);
+	struct itimerval it = { 0 };
+	int n = snprintf(watchdog_line, sizeof watchdog_line, "%s %s - timed out after %u s\n",
+			 OUTPUT_PREFIX, state_name(cfg->timeout_state), cfg->timeout_seconds);
 
 	watchdog_len = n > 0 ? (size_t)n : 0;
 	watchdog_state = (int)cfg->timeout_state;
@@ -62,7 +61,7 @@ static void watchdog_arm(const struct config *cfg)
 
 static void watchdog_disarm(void)
 {
-	struct itimerval it = {0};
+	struct itimerval it = { 0 };
 
 	setitimer(ITIMER_REAL, &it, NULL);
 }
@@ -125,7 +124,7 @@ static int finish(struct result *res)
 	if (output_print(res, stdout) != 0)
 		final = STATE_UNKNOWN;
 	result_free(res);
-	return (int)final;
+	return (int) final;
 }
 
 int main(int argc, char **argv)

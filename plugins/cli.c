@@ -55,47 +55,47 @@ static const char short_options[] = "H:p:j:T:w:c:t:46avhV";
 
 /* Sorted by name. */
 static const struct option long_options[] = {
-	{"all", no_argument, NULL, 'a'},
-	{"api-version", required_argument, NULL, OPT_API_VERSION},
-	{"backup-server", required_argument, NULL, OPT_BACKUP_SERVER},
-	{"ca-file", required_argument, NULL, OPT_CA_FILE},
-	{"cloud", required_argument, NULL, OPT_CLOUD},
-	{"cloud-host", required_argument, NULL, OPT_CLOUD_HOST},
-	{"credentials-file", required_argument, NULL, OPT_CREDENTIALS_FILE},
-	{"critical", required_argument, NULL, 'c'},
-	{"disabled-state", required_argument, NULL, OPT_DISABLED_STATE},
-	{"exclude-name", required_argument, NULL, OPT_EXCLUDE_NAME},
-	{"extra-opts", optional_argument, NULL, OPT_EXTRA_OPTS},
-	{"help", no_argument, NULL, 'h'},
-	{"hostname", required_argument, NULL, 'H'},
-	{"insecure", no_argument, NULL, OPT_INSECURE},
-	{"ipv4", no_argument, NULL, '4'},
-	{"ipv6", no_argument, NULL, '6'},
-	{"job", required_argument, NULL, 'j'},
-	{"list", optional_argument, NULL, OPT_LIST},
-	{"max-age-critical", required_argument, NULL, OPT_MAX_AGE_CRITICAL},
-	{"max-age-warning", required_argument, NULL, OPT_MAX_AGE_WARNING},
-	{"min-jobs", required_argument, NULL, OPT_MIN_JOBS},
-	{"mismatch-state", required_argument, NULL, OPT_MISMATCH_STATE},
-	{"name", required_argument, NULL, OPT_NAME},
-	{"never-run-state", required_argument, NULL, OPT_NEVER_RUN_STATE},
-	{"no-job-status", no_argument, NULL, OPT_NO_JOB_STATUS},
-	{"no-token-cache", no_argument, NULL, OPT_NO_TOKEN_CACHE},
-	{"organization", required_argument, NULL, OPT_ORGANIZATION},
-	{"perfdata-per-job", no_argument, NULL, OPT_PERFDATA_PER_JOB},
-	{"port", required_argument, NULL, 'p'},
-	{"source-wan", required_argument, NULL, OPT_SOURCE_WAN},
-	{"target-host", required_argument, NULL, OPT_TARGET_HOST},
-	{"target-wan", required_argument, NULL, OPT_TARGET_WAN},
-	{"timeout", required_argument, NULL, 't'},
-	{"token", required_argument, NULL, OPT_TOKEN},
-	{"token-cache", required_argument, NULL, OPT_TOKEN_CACHE},
-	{"token-file", required_argument, NULL, 'T'},
-	{"verbose", no_argument, NULL, 'v'},
-	{"version", no_argument, NULL, 'V'},
-	{"warning", required_argument, NULL, 'w'},
-	{"wan", required_argument, NULL, OPT_WAN},
-	{NULL, 0, NULL, 0},
+	{ "all", no_argument, NULL, 'a' },
+	{ "api-version", required_argument, NULL, OPT_API_VERSION },
+	{ "backup-server", required_argument, NULL, OPT_BACKUP_SERVER },
+	{ "ca-file", required_argument, NULL, OPT_CA_FILE },
+	{ "cloud", required_argument, NULL, OPT_CLOUD },
+	{ "cloud-host", required_argument, NULL, OPT_CLOUD_HOST },
+	{ "credentials-file", required_argument, NULL, OPT_CREDENTIALS_FILE },
+	{ "critical", required_argument, NULL, 'c' },
+	{ "disabled-state", required_argument, NULL, OPT_DISABLED_STATE },
+	{ "exclude-name", required_argument, NULL, OPT_EXCLUDE_NAME },
+	{ "extra-opts", optional_argument, NULL, OPT_EXTRA_OPTS },
+	{ "help", no_argument, NULL, 'h' },
+	{ "hostname", required_argument, NULL, 'H' },
+	{ "insecure", no_argument, NULL, OPT_INSECURE },
+	{ "ipv4", no_argument, NULL, '4' },
+	{ "ipv6", no_argument, NULL, '6' },
+	{ "job", required_argument, NULL, 'j' },
+	{ "list", optional_argument, NULL, OPT_LIST },
+	{ "max-age-critical", required_argument, NULL, OPT_MAX_AGE_CRITICAL },
+	{ "max-age-warning", required_argument, NULL, OPT_MAX_AGE_WARNING },
+	{ "min-jobs", required_argument, NULL, OPT_MIN_JOBS },
+	{ "mismatch-state", required_argument, NULL, OPT_MISMATCH_STATE },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "never-run-state", required_argument, NULL, OPT_NEVER_RUN_STATE },
+	{ "no-job-status", no_argument, NULL, OPT_NO_JOB_STATUS },
+	{ "no-token-cache", no_argument, NULL, OPT_NO_TOKEN_CACHE },
+	{ "organization", required_argument, NULL, OPT_ORGANIZATION },
+	{ "perfdata-per-job", no_argument, NULL, OPT_PERFDATA_PER_JOB },
+	{ "port", required_argument, NULL, 'p' },
+	{ "source-wan", required_argument, NULL, OPT_SOURCE_WAN },
+	{ "target-host", required_argument, NULL, OPT_TARGET_HOST },
+	{ "target-wan", required_argument, NULL, OPT_TARGET_WAN },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "token", required_argument, NULL, OPT_TOKEN },
+	{ "token-cache", required_argument, NULL, OPT_TOKEN_CACHE },
+	{ "token-file", required_argument, NULL, 'T' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "warning", required_argument, NULL, 'w' },
+	{ "wan", required_argument, NULL, OPT_WAN },
+	{ NULL, 0, NULL, 0 },
 };
 
 const struct option *cli_long_options(void)
@@ -104,7 +104,7 @@ const struct option *cli_long_options(void)
 }
 
 static bool fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static bool fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -129,8 +129,7 @@ static const char *option_name(int id)
 	return shortname;
 }
 
-static bool parse_uint(const char *text, unsigned long min, unsigned long max,
-		       unsigned long *out)
+static bool parse_uint(const char *text, unsigned long min, unsigned long max, unsigned long *out)
 {
 	char *end;
 	unsigned long v;
@@ -163,7 +162,8 @@ static bool opt_host(const char *text, struct connection *conn, char *err, size_
 	if (len >= 2 && text[0] == '[' && text[len - 1] == ']')
 		text++, len -= 2;
 	if (len == 0 || len > CONFIG_HOST_MAX)
-		return fail(err, errlen, "--hostname: expected a host name or address of 1 to %d characters",
+		return fail(err, errlen,
+			    "--hostname: expected a host name or address of 1 to %d characters",
 			    CONFIG_HOST_MAX);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)text[i];
@@ -177,8 +177,8 @@ static bool opt_host(const char *text, struct connection *conn, char *err, size_
 	return true;
 }
 
-static bool opt_uid(int id, const char *text, bool allow_none, struct expect_uid *out,
-		    char *err, size_t errlen)
+static bool opt_uid(int id, const char *text, bool allow_none, struct expect_uid *out, char *err,
+		    size_t errlen)
 {
 	out->set = true;
 	out->none = allow_none && strcasecmp(text, "none") == 0;
@@ -209,7 +209,8 @@ static bool opt_yes_no(int id, const char *text, enum expect_bool *out, char *er
 	else if (strcasecmp(text, "no") == 0 || strcasecmp(text, "false") == 0)
 		*out = EXPECT_FALSE;
 	else
-		return fail(err, errlen, "--%s: expected yes or no, not '%s'", option_name(id), text);
+		return fail(err, errlen, "--%s: expected yes or no, not '%s'", option_name(id),
+			    text);
 	return true;
 }
 
@@ -241,9 +242,10 @@ static bool opt_timeout(const char *text, struct config *cfg, char *err, size_t 
 		return fail(err, errlen, "--timeout: '%s' is not a number of seconds from 1 to %d",
 			    secs, MAX_TIMEOUT);
 	if (colon && !state_parse(colon + 1, &cfg->timeout_state))
-		return fail(err, errlen,
-			    "--timeout: '%s' is not a state (ok, warning, critical, unknown or 0-3)",
-			    colon + 1);
+		return fail(
+		    err, errlen,
+		    "--timeout: '%s' is not a state (ok, warning, critical, unknown or 0-3)",
+		    colon + 1);
 	cfg->timeout_seconds = (unsigned)v;
 	return true;
 }
@@ -265,7 +267,8 @@ static bool opt_api_version(const char *text, struct connection *conn, char *err
 {
 	size_t len = strlen(text);
 
-	if (len == 0 || len > 16 || strspn(text, "0123456789.") != len || !isdigit((unsigned char)text[0]))
+	if (len == 0 || len > 16 || strspn(text, "0123456789.") != len ||
+	    !isdigit((unsigned char)text[0]))
 		return fail(err, errlen, "--api-version: '%s' is not a version like 3.6", text);
 	conn->api_version = text;
 	return true;
@@ -288,8 +291,8 @@ static bool opt_state(int id, const char *text, enum state *out, char *err, size
 	return true;
 }
 
-static bool opt_duration(int id, const char *text, int64_t *seconds, const char **keep,
-			 char *err, size_t errlen)
+static bool opt_duration(int id, const char *text, int64_t *seconds, const char **keep, char *err,
+			 size_t errlen)
 {
 	if (!time_parse_duration(text, seconds))
 		return fail(err, errlen,
@@ -332,7 +335,8 @@ static bool opt_backup_server(const char *text, struct fleet_filter *f, char *er
 static bool opt_min_jobs(const char *text, struct config *cfg, char *err, size_t errlen)
 {
 	if (!parse_uint(text, 0, 10000000, &cfg->min_jobs))
-		return fail(err, errlen, "--min-jobs: '%s' is not a count from 0 to 10000000", text);
+		return fail(err, errlen, "--min-jobs: '%s' is not a count from 0 to 10000000",
+			    text);
 	cfg->min_jobs_set = true;
 	return true;
 }
@@ -442,8 +446,9 @@ static bool apply_option(int id, const char *arg, struct config *cfg, char *err,
 		return true;
 	case OPT_EXTRA_OPTS:
 		/* cli_expand_extra_opts() took every spelled-out one */
-		return fail(err, errlen, "write --extra-opts in full, or it was given inside an "
-					 "extra-opts section");
+		return fail(err, errlen,
+			    "write --extra-opts in full, or it was given inside an "
+			    "extra-opts section");
 	}
 	return fail(err, errlen, "internal error: option %d has no handler", id);
 }
@@ -454,7 +459,8 @@ static void describe_bad_option(int argc, char **argv, char *err, size_t errlen)
 	bool known = optopt >= 256 || (optopt > 0 && strchr(short_options, optopt) != NULL);
 
 	if (known && optopt >= 256)
-		snprintf(err, errlen, "option --%s needs a value (see --help)", option_name(optopt));
+		snprintf(err, errlen, "option --%s needs a value (see --help)",
+			 option_name(optopt));
 	else if (known)
 		snprintf(err, errlen, "option -%c needs a value (see --help)", optopt);
 	else if (optopt > 0 && isprint(optopt))
@@ -587,107 +593,108 @@ void cli_print_version(FILE *out)
 void cli_print_help(FILE *out)
 {
 	cli_print_version(out);
-	fputs("Checks a Veeam Service Provider Console (VSPC) VM replication job through the\n"
-	      "VSPC REST API v3 and reports its protected VM count and configuration as a\n"
-	      "Nagios/Icinga service check.\n"
-	      "\n"
-	      "Usage: check_vspc_replication -H HOST -j JOB_UID [options]\n"
-	      "       check_vspc_replication -H HOST --all [filters] [options]\n"
-	      "       check_vspc_replication -H HOST --list[=table|json] [filters] [options]\n"
-	      "\n"
-	      "Connection:\n"
-	      "  -H, --hostname=HOST        VSPC server: name, IPv4 or IPv6 address (required)\n"
-	      "  -p, --port=PORT            REST API port (default 1280)\n"
-	      "  -4, --ipv4                 connect over IPv4 only\n"
-	      "  -6, --ipv6                 connect over IPv6 only\n"
-	      "      --ca-file=FILE         CA bundle that verifies the server certificate\n"
-	      "                             (default: the system CA store)\n"
-	      "      --insecure             do not verify the server certificate or host name\n"
-	      "      --api-version=VER      sent as X-Client-Version (default 3.6)\n"
-	      "  -t, --timeout=SECONDS[:STATE]\n"
-	      "                             deadline for the whole run (default 10) and the\n"
-	      "                             state when it passes (default unknown)\n"
-	      "\n"
-	      "Authentication (first one given wins):\n"
-	      "  -T, --token-file=FILE      file whose first line is the access token or API key\n"
-	      "      --token=TOKEN          the token itself; other local users can see it in\n"
-	      "                             the process list, prefer --token-file\n"
-	      "      --credentials-file=FILE  log in with the username= and password= lines\n"
-	      "                             of FILE (POST /api/v3/token, read-only token);\n"
-	      "                             tokens are cached and refreshed between runs\n"
-	      "      --token-cache=DIR      where to cache them (default\n"
-	      "                             $XDG_CACHE_HOME/check_vspc_replication, else\n"
-	      "                             ~/.cache/..., else /var/tmp/check_vspc_replication-UID)\n"
-	      "      --no-token-cache       log in on every run\n"
-	      "  VSPC_TOKEN                 environment variable read when none is given\n"
-	      "      --extra-opts=[SECTION][@FILE]\n"
-	      "                             read options (secrets included) from an ini file,\n"
-	      "                             as the Monitoring Plugins do: SECTION defaults to\n"
-	      "                             check_vspc_replication, FILE to $MP_CONFIG_FILE or\n"
-	      "                             the standard plugins.ini paths; they come before\n"
-	      "                             the command line's options\n"
-	      "\n"
-	      "What to check:\n"
-	      "  -j, --job=UID              replication job UID (instanceUid; required)\n"
-	      "  -w, --warning=RANGE        warning range for protectedVmCount\n"
-	      "  -c, --critical=RANGE       critical range for protectedVmCount\n"
-	      "      --wan=yes|no           expected throughWanAccelerators\n"
-	      "      --source-wan=UID|none  expected sourceWanAcceleratorUid\n"
-	      "      --target-wan=UID|none  expected targetWanAcceleratorUid\n"
-	      "      --cloud=yes|no         expected isCloudJob\n"
-	      "      --cloud-host=UID|none  expected cloudHostUid\n"
-	      "      --target-host=UID      expected targetHostUid\n"
-	      "      --mismatch-state=STATE state of a failed expectation: warning (default)\n"
-	      "                             or critical\n"
-	      "\n"
-	      "Job health (from GET .../backupServers/jobs/{uid}, on the same connection):\n"
-	      "      --no-job-status        do not read it: one request, configuration only\n"
-	      "      --max-age-warning=DURATION\n"
-	      "                             WARNING when the last session ended longer ago\n"
-	      "      --max-age-critical=DURATION\n"
-	      "                             CRITICAL likewise; DURATION is seconds or like\n"
-	      "                             90m, 26h, 2d, 1d12h (units s m h d w)\n"
-	      "      --never-run-state=STATE  state of a job that never ran (default warning)\n"
-	      "      --disabled-state=STATE   state of a disabled job (default warning)\n"
-	      "  Last session Success: OK, Warning: WARNING, Failed: CRITICAL, None: the\n"
-	      "  --never-run-state; Running, Idle and other in-progress values: OK (ages\n"
-	      "  still apply); Unknown or a value this plugin does not know: UNKNOWN.\n"
-	      "\n"
-	      "Every job (fleet) and listing:\n"
-	      "  -a, --all                  check every replication job the token can see;\n"
-	      "                             each job gets the rules above, the worst wins\n"
-	      "      --list[=table|json]    list the jobs (table, or one JSON object per line)\n"
-	      "                             and exit 0, or 3 when the listing failed\n"
-	      "      --backup-server=UID    only the jobs of this backup server\n"
-	      "      --organization=UID     only jobs owned by or mapped to this organization\n"
-	      "                             (repeatable)\n"
-	      "      --name=PATTERN         only jobs whose name matches this shell glob\n"
-	      "                             (repeatable)\n"
-	      "      --exclude-name=PATTERN leave out jobs whose name matches (repeatable)\n"
-	      "      --min-jobs=N           CRITICAL when fewer than N jobs match (--all)\n"
-	      "      --perfdata-per-job     add each job's perfdata (--all)\n"
-	      "\n"
-	      "Output:\n"
-	      "  -v, --verbose              more detail after the first line; up to -vvv, which\n"
-	      "                             shows the HTTP headers (the token as ****)\n"
-	      "  -h, --help                 this text\n"
-	      "  -V, --version              the version\n"
-	      "\n"
-	      "RANGE follows the Monitoring Plugins syntax: 10 (alert outside 0..10), 10:\n"
-	      "(below 10), ~:10 (above 10), 10:20 (outside 10..20), @10:20 (inside 10..20).\n"
-	      "STATE is ok, warning, critical, unknown or 0 to 3.\n"
-	      "\n"
-	      "States: thresholds, failed expectations, the last session, a disabled job\n"
-	      "and its age give WARNING or CRITICAL, the worst wins; a job VSPC does not\n"
-	      "know (HTTP 404) is CRITICAL; bad arguments, a missing token, HTTP 401, 403,\n"
-	      "429, 5xx/520 and 202, redirects, connection and TLS failures, answers that\n"
-	      "are not the documented JSON or lack a checked field, answers over 8 MiB and\n"
-	      "a fleet page that fails are UNKNOWN; a timeout gives the --timeout state.\n"
-	      "\n"
-	      "Examples:\n"
-	      "  check_vspc_replication -H vspc.example.com -T /etc/nagios/vspc.token \\\n"
-	      "    -j bc04d2e5-dd4c-4f85-af0e-424106a32a75 -c 1: --wan=yes --max-age-warning=26h\n"
-	      "  check_vspc_replication -H vspc.example.com -T /etc/nagios/vspc.token --all \\\n"
-	      "    --organization=6f2d7b4e-1a2b-4c3d-8e9f-0a1b2c3d4e5f --min-jobs=1\n",
-	      out);
+	fputs(
+	    "Checks a Veeam Service Provider Console (VSPC) VM replication job through the\n"
+	    "VSPC REST API v3 and reports its protected VM count and configuration as a\n"
+	    "Nagios/Icinga service check.\n"
+	    "\n"
+	    "Usage: check_vspc_replication -H HOST -j JOB_UID [options]\n"
+	    "       check_vspc_replication -H HOST --all [filters] [options]\n"
+	    "       check_vspc_replication -H HOST --list[=table|json] [filters] [options]\n"
+	    "\n"
+	    "Connection:\n"
+	    "  -H, --hostname=HOST        VSPC server: name, IPv4 or IPv6 address (required)\n"
+	    "  -p, --port=PORT            REST API port (default 1280)\n"
+	    "  -4, --ipv4                 connect over IPv4 only\n"
+	    "  -6, --ipv6                 connect over IPv6 only\n"
+	    "      --ca-file=FILE         CA bundle that verifies the server certificate\n"
+	    "                             (default: the system CA store)\n"
+	    "      --insecure             do not verify the server certificate or host name\n"
+	    "      --api-version=VER      sent as X-Client-Version (default 3.6)\n"
+	    "  -t, --timeout=SECONDS[:STATE]\n"
+	    "                             deadline for the whole run (default 10) and the\n"
+	    "                             state when it passes (default unknown)\n"
+	    "\n"
+	    "Authentication (first one given wins):\n"
+	    "  -T, --token-file=FILE      file whose first line is the access token or API key\n"
+	    "      --token=TOKEN          the token itself; other local users can see it in\n"
+	    "                             the process list, prefer --token-file\n"
+	    "      --credentials-file=FILE  log in with the username= and password= lines\n"
+	    "                             of FILE (POST /api/v3/token, read-only token);\n"
+	    "                             tokens are cached and refreshed between runs\n"
+	    "      --token-cache=DIR      where to cache them (default\n"
+	    "                             $XDG_CACHE_HOME/check_vspc_replication, else\n"
+	    "                             ~/.cache/..., else /var/tmp/check_vspc_replication-UID)\n"
+	    "      --no-token-cache       log in on every run\n"
+	    "  VSPC_TOKEN                 environment variable read when none is given\n"
+	    "      --extra-opts=[SECTION][@FILE]\n"
+	    "                             read options (secrets included) from an ini file,\n"
+	    "                             as the Monitoring Plugins do: SECTION defaults to\n"
+	    "                             check_vspc_replication, FILE to $MP_CONFIG_FILE or\n"
+	    "                             the standard plugins.ini paths; they come before\n"
+	    "                             the command line's options\n"
+	    "\n"
+	    "What to check:\n"
+	    "  -j, --job=UID              replication job UID (instanceUid; required)\n"
+	    "  -w, --warning=RANGE        warning range for protectedVmCount\n"
+	    "  -c, --critical=RANGE       critical range for protectedVmCount\n"
+	    "      --wan=yes|no           expected throughWanAccelerators\n"
+	    "      --source-wan=UID|none  expected sourceWanAcceleratorUid\n"
+	    "      --target-wan=UID|none  expected targetWanAcceleratorUid\n"
+	    "      --cloud=yes|no         expected isCloudJob\n"
+	    "      --cloud-host=UID|none  expected cloudHostUid\n"
+	    "      --target-host=UID      expected targetHostUid\n"
+	    "      --mismatch-state=STATE state of a failed expectation: warning (default)\n"
+	    "                             or critical\n"
+	    "\n"
+	    "Job health (from GET .../backupServers/jobs/{uid}, on the same connection):\n"
+	    "      --no-job-status        do not read it: one request, configuration only\n"
+	    "      --max-age-warning=DURATION\n"
+	    "                             WARNING when the last session ended longer ago\n"
+	    "      --max-age-critical=DURATION\n"
+	    "                             CRITICAL likewise; DURATION is seconds or like\n"
+	    "                             90m, 26h, 2d, 1d12h (units s m h d w)\n"
+	    "      --never-run-state=STATE  state of a job that never ran (default warning)\n"
+	    "      --disabled-state=STATE   state of a disabled job (default warning)\n"
+	    "  Last session Success: OK, Warning: WARNING, Failed: CRITICAL, None: the\n"
+	    "  --never-run-state; Running, Idle and other in-progress values: OK (ages\n"
+	    "  still apply); Unknown or a value this plugin does not know: UNKNOWN.\n"
+	    "\n"
+	    "Every job (fleet) and listing:\n"
+	    "  -a, --all                  check every replication job the token can see;\n"
+	    "                             each job gets the rules above, the worst wins\n"
+	    "      --list[=table|json]    list the jobs (table, or one JSON object per line)\n"
+	    "                             and exit 0, or 3 when the listing failed\n"
+	    "      --backup-server=UID    only the jobs of this backup server\n"
+	    "      --organization=UID     only jobs owned by or mapped to this organization\n"
+	    "                             (repeatable)\n"
+	    "      --name=PATTERN         only jobs whose name matches this shell glob\n"
+	    "                             (repeatable)\n"
+	    "      --exclude-name=PATTERN leave out jobs whose name matches (repeatable)\n"
+	    "      --min-jobs=N           CRITICAL when fewer than N jobs match (--all)\n"
+	    "      --perfdata-per-job     add each job's perfdata (--all)\n"
+	    "\n"
+	    "Output:\n"
+	    "  -v, --verbose              more detail after the first line; up to -vvv, which\n"
+	    "                             shows the HTTP headers (the token as ****)\n"
+	    "  -h, --help                 this text\n"
+	    "  -V, --version              the version\n"
+	    "\n"
+	    "RANGE follows the Monitoring Plugins syntax: 10 (alert outside 0..10), 10:\n"
+	    "(below 10), ~:10 (above 10), 10:20 (outside 10..20), @10:20 (inside 10..20).\n"
+	    "STATE is ok, warning, critical, unknown or 0 to 3.\n"
+	    "\n"
+	    "States: thresholds, failed expectations, the last session, a disabled job\n"
+	    "and its age give WARNING or CRITICAL, the worst wins; a job VSPC does not\n"
+	    "know (HTTP 404) is CRITICAL; bad arguments, a missing token, HTTP 401, 403,\n"
+	    "429, 5xx/520 and 202, redirects, connection and TLS failures, answers that\n"
+	    "are not the documented JSON or lack a checked field, answers over 8 MiB and\n"
+	    "a fleet page that fails are UNKNOWN; a timeout gives the --timeout state.\n"
+	    "\n"
+	    "Examples:\n"
+	    "  check_vspc_replication -H vspc.example.com -T /etc/nagios/vspc.token \\\n"
+	    "    -j bc04d2e5-dd4c-4f85-af0e-424106a32a75 -c 1: --wan=yes --max-age-warning=26h\n"
+	    "  check_vspc_replication -H vspc.example.com -T /etc/nagios/vspc.token --all \\\n"
+	    "    --organization=6f2d7b4e-1a2b-4c3d-8e9f-0a1b2c3d4e5f --min-jobs=1\n",
+	    out);
 }

@@ -12,10 +12,10 @@
 #include "timeutil.h"
 #include "vspc.h"
 
-#define PAGE_LIMIT 500
+#define PAGE_LIMIT    500
 #define PAGE_BODY_CAP (64u * 1024u * 1024u)
-#define MAX_PAGES 20000
-#define ROW_CAP (16u * 1024u)
+#define MAX_PAGES     20000
+#define ROW_CAP       (16u * 1024u)
 
 /* The state of one walk through the job collection. */
 struct fleet_walk {
@@ -81,8 +81,8 @@ static void add_job_perfdata(struct fleet_walk *w, const struct vspc_replication
 			     const struct vspc_job_session *js)
 {
 	const struct check_policy *p = &w->rq->cfg->policy;
-	const char *name = js->name.f.state == VSPC_FIELD_VALUE ? js->name.value
-							       : job->instance_uid.value;
+	const char *name =
+	    js->name.f.state == VSPC_FIELD_VALUE ? js->name.value : job->instance_uid.value;
 	char label[VSPC_NAME_MAX + 32];
 	struct result tmp;
 
@@ -90,17 +90,20 @@ static void add_job_perfdata(struct fleet_walk *w, const struct vspc_replication
 		return;
 	result_init(&tmp, 0);
 	snprintf(label, sizeof label, "%s:protected_vms", name);
-	result_perf(&tmp, &(struct perfdata){.label = label,
-					     .value = job->protected_vm_count.value, .uom = "",
-					     .warn = p->warning.text, .crit = p->critical.text,
-					     .min = "0"});
+	result_perf(&tmp, &(struct perfdata){ .label = label,
+					      .value = job->protected_vm_count.value,
+					      .uom = "",
+					      .warn = p->warning.text,
+					      .crit = p->critical.text,
+					      .min = "0" });
 	if (js->last_end_time.f.state == VSPC_FIELD_VALUE) {
 		int64_t age = w->now - js->last_end_time.epoch;
 
 		snprintf(label, sizeof label, "%s:last_run_age", name);
-		result_perf(&tmp, &(struct perfdata){.label = label,
-						     .value = (double)(age > 0 ? age : 0),
-						     .uom = "s", .min = "0"});
+		result_perf(&tmp, &(struct perfdata){ .label = label,
+						      .value = (double)(age > 0 ? age : 0),
+						      .uom = "s",
+						      .min = "0" });
 	}
 	if (w->job_perfdata.len)
 		(void)buf_append_str(&w->job_perfdata, " ");
@@ -147,8 +150,12 @@ static void list_table_row(const struct fleet_walk *w, const struct vspc_replica
 	       uid_or(&job->instance_uid, "-"), name[0] ? name : "-",
 	       js->status_text.f.state == VSPC_FIELD_VALUE ? js->status_text.value : "-",
 	       end[0] ? end : "-", age, vms,
-	       job->through_wan.f.state != VSPC_FIELD_VALUE ? "-" : job->through_wan.value ? "on" : "off",
-	       job->is_cloud_job.f.state != VSPC_FIELD_VALUE ? "-" : job->is_cloud_job.value ? "yes" : "no");
+	       job->through_wan.f.state != VSPC_FIELD_VALUE ? "-"
+	       : job->through_wan.value                     ? "on"
+							    : "off",
+	       job->is_cloud_job.f.state != VSPC_FIELD_VALUE ? "-"
+	       : job->is_cloud_job.value                     ? "yes"
+							     : "no");
 }
 
 static void json_member_uid(struct buf *b, const char *key, const struct vspc_uid *u)
@@ -173,7 +180,9 @@ static void json_member_text(struct buf *b, const char *key, const struct vspc_f
 static void json_member_bool(struct buf *b, const char *key, const struct vspc_bool *v)
 {
 	(void)buf_printf(b, ",\"%s\":%s", key,
-			 v->f.state != VSPC_FIELD_VALUE ? "null" : v->value ? "true" : "false");
+			 v->f.state != VSPC_FIELD_VALUE ? "null"
+			 : v->value                     ? "true"
+							: "false");
 }
 
 static void list_json_row(const struct fleet_walk *w, const struct vspc_replication_job *job,
@@ -197,7 +206,8 @@ static void list_json_row(const struct fleet_walk *w, const struct vspc_replicat
 	else
 		(void)buf_append_str(&b, ",\"ageSeconds\":null");
 	if (job->protected_vm_count.f.state == VSPC_FIELD_VALUE)
-		(void)buf_printf(&b, ",\"protectedVmCount\":%d", (int)job->protected_vm_count.value);
+		(void)buf_printf(&b, ",\"protectedVmCount\":%d",
+				 (int)job->protected_vm_count.value);
 	else
 		(void)buf_append_str(&b, ",\"protectedVmCount\":null");
 	json_member_bool(&b, "throughWanAccelerators", &job->through_wan);
@@ -219,7 +229,8 @@ static int on_item(void *ctx, const struct json_value *item)
 	char err[160];
 
 	w->page_items++;
-	if (vspc_decode_collection_item(item, &job, &js, &has_session, err, sizeof err) != VSPC_OK) {
+	if (vspc_decode_collection_item(item, &job, &js, &has_session, err, sizeof err) !=
+	    VSPC_OK) {
 		if (w->mode == MODE_FLEET) {
 			char where[64];
 
@@ -261,8 +272,8 @@ static bool sink_write(void *ctx, const char *data, size_t len)
 static bool read_page(struct fleet_walk *w, uint64_t offset, struct vspc_paging *paging)
 {
 	const struct config *cfg = w->rq->cfg;
-	const struct http_sink sink = {sink_write, w};
-	struct http_response resp = {0};
+	const struct http_sink sink = { sink_write, w };
+	struct http_response resp = { 0 };
 	struct json_doc *rest = NULL;
 	char url[512];
 	char what[64];
@@ -284,8 +295,8 @@ static bool read_page(struct fleet_walk *w, uint64_t offset, struct vspc_paging 
 	}
 	if (request_get(w->rq, url, &sink, PAGE_BODY_CAP, what, &resp) != HTTP_OK) {
 		if (resp.sink_aborted)
-			result_fail(w->rq->res, STATE_UNKNOWN, "%sanswer is not valid JSON: %s", what,
-				    w->stream_error);
+			result_fail(w->rq->res, STATE_UNKNOWN, "%sanswer is not valid JSON: %s",
+				    what, w->stream_error);
 		goto out;
 	}
 	w->seconds += resp.seconds;
@@ -294,7 +305,8 @@ static bool read_page(struct fleet_walk *w, uint64_t offset, struct vspc_paging 
 
 		/* a backup server that is gone is news; a missing collection is not */
 		if (cfg->filter.has_backup_server) {
-			snprintf(subject, sizeof subject, "backup server %s", cfg->filter.backup_server);
+			snprintf(subject, sizeof subject, "backup server %s",
+				 cfg->filter.backup_server);
 			request_report_status(w->rq, &resp, subject, STATE_CRITICAL, what);
 		} else {
 			request_report_status(w->rq, &resp, "the replication job collection",
@@ -342,7 +354,8 @@ static bool walk_pages(struct fleet_walk *w)
 			return false;
 		}
 		if (pages == MAX_PAGES) {
-			result_fail(w->rq->res, STATE_UNKNOWN, "more than %d pages of jobs", MAX_PAGES);
+			result_fail(w->rq->res, STATE_UNKNOWN, "more than %d pages of jobs",
+				    MAX_PAGES);
 			return false;
 		}
 	}
@@ -373,21 +386,30 @@ static void fleet_summary(struct fleet_walk *w)
 			result_summary(res, "fewer than --min-jobs %lu", cfg->min_jobs);
 		}
 	}
-	result_perf(res, &(struct perfdata){.label = "jobs", .value = (double)w->jobs, .uom = "",
-					    .crit = min, .min = "0"});
-	result_perf(res, &(struct perfdata){.label = "jobs_ok", .value = (double)w->by_state[STATE_OK],
-					    .uom = "", .min = "0"});
-	result_perf(res, &(struct perfdata){.label = "jobs_warning",
-					    .value = (double)w->by_state[STATE_WARNING], .uom = "",
-					    .min = "0"});
-	result_perf(res, &(struct perfdata){.label = "jobs_critical",
-					    .value = (double)w->by_state[STATE_CRITICAL], .uom = "",
-					    .min = "0"});
-	result_perf(res, &(struct perfdata){.label = "jobs_unknown",
-					    .value = (double)w->by_state[STATE_UNKNOWN], .uom = "",
-					    .min = "0"});
-	result_perf(res, &(struct perfdata){.label = "protected_vms_total",
-					    .value = (double)w->vms_total, .uom = "", .min = "0"});
+	result_perf(
+	    res,
+	    &(struct perfdata){
+		.label = "jobs", .value = (double)w->jobs, .uom = "", .crit = min, .min = "0" });
+	result_perf(res, &(struct perfdata){ .label = "jobs_ok",
+					     .value = (double)w->by_state[STATE_OK],
+					     .uom = "",
+					     .min = "0" });
+	result_perf(res, &(struct perfdata){ .label = "jobs_warning",
+					     .value = (double)w->by_state[STATE_WARNING],
+					     .uom = "",
+					     .min = "0" });
+	result_perf(res, &(struct perfdata){ .label = "jobs_critical",
+					     .value = (double)w->by_state[STATE_CRITICAL],
+					     .uom = "",
+					     .min = "0" });
+	result_perf(res, &(struct perfdata){ .label = "jobs_unknown",
+					     .value = (double)w->by_state[STATE_UNKNOWN],
+					     .uom = "",
+					     .min = "0" });
+	result_perf(res, &(struct perfdata){ .label = "protected_vms_total",
+					     .value = (double)w->vms_total,
+					     .uom = "",
+					     .min = "0" });
 }
 
 void mode_fleet(const struct request_ctx *rq)
@@ -397,8 +419,10 @@ void mode_fleet(const struct request_ctx *rq)
 	walk_init(&w, rq);
 	if (walk_pages(&w))
 		fleet_summary(&w);
-	result_perf(rq->res, &(struct perfdata){.label = "time", .value = w.seconds, .decimals = 6,
-						.uom = "s", .min = "0"});
+	result_perf(
+	    rq->res,
+	    &(struct perfdata){
+		.label = "time", .value = w.seconds, .decimals = 6, .uom = "s", .min = "0" });
 	result_perf_raw(rq->res, buf_str(&w.job_perfdata));
 	buf_free(&w.job_perfdata);
 }
@@ -409,8 +433,8 @@ void mode_list(const struct request_ctx *rq)
 
 	walk_init(&w, rq);
 	if (w.mode == MODE_LIST_TABLE)
-		printf("%-36s  %-30s  %-17s  %-33s  %8s  %5s  %-3s  %-5s\n", "UID", "NAME", "STATUS",
-		       "LAST END", "AGE", "VMS", "WAN", "CLOUD");
+		printf("%-36s  %-30s  %-17s  %-33s  %8s  %5s  %-3s  %-5s\n", "UID", "NAME",
+		       "STATUS", "LAST END", "AGE", "VMS", "WAN", "CLOUD");
 	walk_pages(&w);
 	fflush(stdout);
 	buf_free(&w.job_perfdata);

@@ -15,7 +15,7 @@
 
 static void sleep_ms(int64_t ms)
 {
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
 
 	while (nanosleep(&ts, &ts) != 0)
 		;
@@ -26,7 +26,8 @@ static const char *error_detail(const struct http_response *resp, struct vspc_er
 {
 	vspc_decode_errors(buf_str(&resp->body), resp->body.len, info);
 	if (info->message[0] == '\0')
-		snprintf(info->message, sizeof info->message, "no VSPC error message, Content-Type %s",
+		snprintf(info->message, sizeof info->message,
+			 "no VSPC error message, Content-Type %s",
 			 resp->content_type[0] ? resp->content_type : "none");
 	return info->message;
 }
@@ -42,14 +43,16 @@ void request_report_status(const struct request_ctx *rq, const struct http_respo
 		result_fail(res, not_found, "%s%s not found (HTTP 404: %s)", what, subject,
 			    error_detail(resp, &info));
 	else if (st == 401)
-		result_fail(res, STATE_UNKNOWN,
-			    "%sHTTP 401 Unauthorized: %s - the token or API key is invalid or expired",
-			    what, error_detail(resp, &info));
+		result_fail(
+		    res, STATE_UNKNOWN,
+		    "%sHTTP 401 Unauthorized: %s - the token or API key is invalid or expired",
+		    what, error_detail(resp, &info));
 	else if (st == 403)
-		result_fail(res, STATE_UNKNOWN,
-			    "%sHTTP 403 Forbidden: %s - the account lacks a role that may read backup "
-			    "server jobs",
-			    what, error_detail(resp, &info));
+		result_fail(
+		    res, STATE_UNKNOWN,
+		    "%sHTTP 403 Forbidden: %s - the account lacks a role that may read backup "
+		    "server jobs",
+		    what, error_detail(resp, &info));
 	else if (st == 429)
 		result_fail(res, STATE_UNKNOWN,
 			    "%sHTTP 429 Too Many Requests: %s - VSPC is throttling and no retry "
@@ -94,8 +97,9 @@ static int64_t retry_delay_ms(const struct http_response *resp, int64_t deadline
 	int64_t ms;
 
 	vspc_decode_errors(buf_str(&resp->body), resp->body.len, &info);
-	secs = info.retry_after >= 0 ? info.retry_after
-	       : resp->retry_after >= 0 ? (double)resp->retry_after : 1.0;
+	secs = info.retry_after >= 0    ? info.retry_after
+	       : resp->retry_after >= 0 ? (double)resp->retry_after
+					: 1.0;
 	if (secs > 86400)
 		return -1;
 	ms = (int64_t)(secs * 1000.0);
@@ -117,20 +121,22 @@ enum http_error request_get(const struct request_ctx *rq, const char *url,
 		 rq->cfg->conn.api_version);
 	result_line(rq->res, 2, "GET %s", url);
 	for (int attempt = 0;; attempt++) {
-		const char *headers[] = {buf_str(&auth), "Accept: application/json", version_header};
+		const char *headers[] = { buf_str(&auth), "Accept: application/json",
+					  version_header };
 		int64_t wait;
 
 		/* built each time: a new login changes the token */
 		buf_reset(&auth);
 		if (buf_printf(&auth, "Authorization: Bearer %s", buf_str(rq->token)) != BUF_OK) {
-			result_fail(rq->res, STATE_UNKNOWN, "plugin fault: cannot build the request");
+			result_fail(rq->res, STATE_UNKNOWN,
+				    "plugin fault: cannot build the request");
 			rc = HTTP_ERR_SETUP;
 			break;
 		}
 		headers[0] = buf_str(&auth);
 
-		rc = http_get(rq->client, url, headers, 3, sink, rq->deadline_ms, body_cap, resp, err,
-			      sizeof err);
+		rc = http_get(rq->client, url, headers, 3, sink, rq->deadline_ms, body_cap, resp,
+			      err, sizeof err);
 		if (rc != HTTP_OK) {
 			request_report_transport(rq, rc, err, what);
 			break;

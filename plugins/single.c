@@ -33,7 +33,7 @@ void mode_single(const struct request_ctx *rq)
 {
 	const struct config *cfg = rq->cfg;
 	const char *uid = cfg->policy.job_uid;
-	struct http_response resp = {0};
+	struct http_response resp = { 0 };
 	struct vspc_replication_job job;
 	struct vspc_job_session session;
 	char url[512];
@@ -75,7 +75,9 @@ void mode_single(const struct request_ctx *rq)
 	evaluate_job(&cfg->policy, &job, &session, (int64_t)time(NULL), rq->res);
 out:
 	if (measured)
-		result_perf(rq->res, &(struct perfdata){.label = "time", .value = seconds,
-							.decimals = 6, .uom = "s", .min = "0"});
+		result_perf(
+		    rq->res,
+		    &(struct perfdata){
+			.label = "time", .value = seconds, .decimals = 6, .uom = "s", .min = "0" });
 	http_response_free(&resp);
 }

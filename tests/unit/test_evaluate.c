@@ -5,11 +5,11 @@
 #include "evaluate.h"
 #include "tap.h"
 
-#define SEED "bc04d2e5-dd4c-4f85-af0e-424106a32a75"
+#define SEED  "bc04d2e5-dd4c-4f85-af0e-424106a32a75"
 #define WAN_A "11111111-2222-3333-4444-555555555555"
 #define WAN_B "66666666-7777-8888-9999-000000000000"
-#define HOST "6d2c4b1a-1111-4c2d-9e3f-0a1b2c3d4e5f"
-#define ZERO "00000000-0000-0000-0000-000000000000"
+#define HOST  "6d2c4b1a-1111-4c2d-9e3f-0a1b2c3d4e5f"
+#define ZERO  "00000000-0000-0000-0000-000000000000"
 
 static void set_uid(struct vspc_uid *u, const char *value)
 {
@@ -73,33 +73,69 @@ struct eval_case {
 	const char *perf;
 };
 
-static void no_change(struct check_policy *p, struct vspc_replication_job *j) { (void)p; (void)j; }
-static void crit_10(struct check_policy *p, struct vspc_replication_job *j) { (void)j; set_range(&p->critical, "10:"); }
+static void no_change(struct check_policy *p, struct vspc_replication_job *j)
+{
+	(void)p;
+	(void)j;
+}
+static void crit_10(struct check_policy *p, struct vspc_replication_job *j)
+{
+	(void)j;
+	set_range(&p->critical, "10:");
+}
 static void warn_10_crit_5(struct check_policy *p, struct vspc_replication_job *j)
 {
 	(void)j;
 	set_range(&p->warning, "10:");
 	set_range(&p->critical, "5:");
 }
-static void crit_inside(struct check_policy *p, struct vspc_replication_job *j) { (void)j; set_range(&p->critical, "@5:5"); }
+static void crit_inside(struct check_policy *p, struct vspc_replication_job *j)
+{
+	(void)j;
+	set_range(&p->critical, "@5:5");
+}
 static void both_alert(struct check_policy *p, struct vspc_replication_job *j)
 {
 	(void)j;
 	set_range(&p->warning, "~:4");
 	set_range(&p->critical, "~:4");
 }
-static void wan_yes(struct check_policy *p, struct vspc_replication_job *j) { (void)j; p->wan = EXPECT_TRUE; }
-static void wan_no(struct check_policy *p, struct vspc_replication_job *j) { (void)j; p->wan = EXPECT_FALSE; }
+static void wan_yes(struct check_policy *p, struct vspc_replication_job *j)
+{
+	(void)j;
+	p->wan = EXPECT_TRUE;
+}
+static void wan_no(struct check_policy *p, struct vspc_replication_job *j)
+{
+	(void)j;
+	p->wan = EXPECT_FALSE;
+}
 static void wan_yes_critical(struct check_policy *p, struct vspc_replication_job *j)
 {
 	(void)j;
 	p->wan = EXPECT_TRUE;
 	p->mismatch_state = STATE_CRITICAL;
 }
-static void source_none(struct check_policy *p, struct vspc_replication_job *j) { (void)j; expect_uid(&p->source_wan, NULL); }
-static void source_match(struct check_policy *p, struct vspc_replication_job *j) { (void)j; expect_uid(&p->source_wan, WAN_A); }
-static void cloud_host_none(struct check_policy *p, struct vspc_replication_job *j) { (void)j; expect_uid(&p->cloud_host, NULL); }
-static void cloud_host_set(struct check_policy *p, struct vspc_replication_job *j) { (void)j; expect_uid(&p->cloud_host, HOST); }
+static void source_none(struct check_policy *p, struct vspc_replication_job *j)
+{
+	(void)j;
+	expect_uid(&p->source_wan, NULL);
+}
+static void source_match(struct check_policy *p, struct vspc_replication_job *j)
+{
+	(void)j;
+	expect_uid(&p->source_wan, WAN_A);
+}
+static void cloud_host_none(struct check_policy *p, struct vspc_replication_job *j)
+{
+	(void)j;
+	expect_uid(&p->cloud_host, NULL);
+}
+static void cloud_host_set(struct check_policy *p, struct vspc_replication_job *j)
+{
+	(void)j;
+	expect_uid(&p->cloud_host, HOST);
+}
 static void cloud_job(struct check_policy *p, struct vspc_replication_job *j)
 {
 	p->cloud = EXPECT_TRUE;
@@ -121,8 +157,16 @@ static void two_mismatches(struct check_policy *p, struct vspc_replication_job *
 	p->cloud = EXPECT_TRUE;
 	expect_uid(&p->target_wan, WAN_A);
 }
-static void count_missing(struct check_policy *p, struct vspc_replication_job *j) { (void)p; j->protected_vm_count.f.state = VSPC_FIELD_ABSENT; }
-static void count_null(struct check_policy *p, struct vspc_replication_job *j) { (void)p; j->protected_vm_count.f.state = VSPC_FIELD_NULL; }
+static void count_missing(struct check_policy *p, struct vspc_replication_job *j)
+{
+	(void)p;
+	j->protected_vm_count.f.state = VSPC_FIELD_ABSENT;
+}
+static void count_null(struct check_policy *p, struct vspc_replication_job *j)
+{
+	(void)p;
+	j->protected_vm_count.f.state = VSPC_FIELD_NULL;
+}
 static void count_invalid(struct check_policy *p, struct vspc_replication_job *j)
 {
 	(void)p;
@@ -150,7 +194,11 @@ static void source_wan_missing(struct check_policy *p, struct vspc_replication_j
 	expect_uid(&p->source_wan, NULL);
 	j->source_wan_uid.f.state = VSPC_FIELD_ABSENT;
 }
-static void other_job(struct check_policy *p, struct vspc_replication_job *j) { (void)p; set_uid(&j->instance_uid, WAN_A); }
+static void other_job(struct check_policy *p, struct vspc_replication_job *j)
+{
+	(void)p;
+	set_uid(&j->instance_uid, WAN_A);
+}
 static void unique_uid_matches(struct check_policy *p, struct vspc_replication_job *j)
 {
 	(void)p;
@@ -168,36 +216,59 @@ static void zero_vms(struct check_policy *p, struct vspc_replication_job *j)
 	set_range(&p->critical, "1:");
 	j->protected_vm_count.value = 0;
 }
-static void one_vm(struct check_policy *p, struct vspc_replication_job *j) { (void)p; j->protected_vm_count.value = 1; }
+static void one_vm(struct check_policy *p, struct vspc_replication_job *j)
+{
+	(void)p;
+	j->protected_vm_count.value = 1;
+}
 
 static const struct eval_case cases[] = {
-	{"seed job, no policy", no_change, STATE_OK, "job " SEED " protects 5 VMs", "protected_vms=5;;;0;"},
-	{"one VM is singular", one_vm, STATE_OK, "protects 1 VM", "protected_vms=1;;;0;"},
-	{"below critical 10:", crit_10, STATE_CRITICAL, "protectedVmCount 5 is outside the critical range 10:", "protected_vms=5;;10:;0;"},
-	{"warning 10:, critical 5:", warn_10_crit_5, STATE_WARNING, "outside the warning range 10:", "protected_vms=5;10:;5:;0;"},
-	{"inside @5:5", crit_inside, STATE_CRITICAL, "inside the critical range @5:5", "protected_vms=5;;@5:5;0;"},
-	{"critical wins over warning", both_alert, STATE_CRITICAL, "critical range ~:4", "protected_vms=5;~:4;~:4;0;"},
-	{"zero VMs with critical 1:", zero_vms, STATE_CRITICAL, "protectedVmCount 0 is outside", "protected_vms=0;;1:;0;"},
-	{"WAN expected on", wan_yes, STATE_WARNING, "throughWanAccelerators expected true, got false", NULL},
-	{"WAN expected off", wan_no, STATE_OK, "protects 5 VMs", NULL},
-	{"mismatch state critical", wan_yes_critical, STATE_CRITICAL, "throughWanAccelerators expected true, got false", NULL},
-	{"source WAN expected none", source_none, STATE_WARNING, "sourceWanAcceleratorUid expected none, got " WAN_A, NULL},
-	{"source WAN matches", source_match, STATE_OK, "protects 5 VMs", NULL},
-	{"cloud host none matches null", cloud_host_none, STATE_OK, "protects 5 VMs", NULL},
-	{"cloud host expected, got null", cloud_host_set, STATE_WARNING, "cloudHostUid expected " HOST ", got none", NULL},
-	{"cloud job matches", cloud_job, STATE_OK, "protects 5 VMs", NULL},
-	{"threshold critical, mismatch warning", threshold_and_mismatch, STATE_CRITICAL, "outside the critical range 6:, throughWanAccelerators expected true", NULL},
-	{"two mismatches both named", two_mismatches, STATE_WARNING, "isCloudJob expected true, got false, targetWanAcceleratorUid expected " WAN_A ", got " WAN_B, NULL},
-	{"count missing", count_missing, STATE_UNKNOWN, "protectedVmCount is missing", ""},
-	{"count null", count_null, STATE_UNKNOWN, "protectedVmCount is null", ""},
-	{"count invalid", count_invalid, STATE_UNKNOWN, "protectedVmCount is string, expected an integer", ""},
-	{"checked boolean missing", wan_missing, STATE_UNKNOWN, "throughWanAccelerators is missing", ""},
-	{"unchecked invalid field ignored", unchecked_field_invalid, STATE_OK, "protects 5 VMs", NULL},
-	{"non-nullable UID null", target_host_null, STATE_UNKNOWN, "targetHostUid is null", ""},
-	{"nullable UID missing", source_wan_missing, STATE_UNKNOWN, "sourceWanAcceleratorUid is missing", ""},
-	{"answer for another job", other_job, STATE_UNKNOWN, "answer describes job " WAN_A, ""},
-	{"uniqueUid may match", unique_uid_matches, STATE_OK, "protects 5 VMs", NULL},
-	{"originalUid may match (API 3.5)", original_uid_matches, STATE_OK, "protects 5 VMs", NULL},
+	{ "seed job, no policy", no_change, STATE_OK, "job " SEED " protects 5 VMs",
+	  "protected_vms=5;;;0;" },
+	{ "one VM is singular", one_vm, STATE_OK, "protects 1 VM", "protected_vms=1;;;0;" },
+	{ "below critical 10:", crit_10, STATE_CRITICAL,
+	  "protectedVmCount 5 is outside the critical range 10:", "protected_vms=5;;10:;0;" },
+	{ "warning 10:, critical 5:", warn_10_crit_5, STATE_WARNING,
+	  "outside the warning range 10:", "protected_vms=5;10:;5:;0;" },
+	{ "inside @5:5", crit_inside, STATE_CRITICAL, "inside the critical range @5:5",
+	  "protected_vms=5;;@5:5;0;" },
+	{ "critical wins over warning", both_alert, STATE_CRITICAL, "critical range ~:4",
+	  "protected_vms=5;~:4;~:4;0;" },
+	{ "zero VMs with critical 1:", zero_vms, STATE_CRITICAL, "protectedVmCount 0 is outside",
+	  "protected_vms=0;;1:;0;" },
+	{ "WAN expected on", wan_yes, STATE_WARNING,
+	  "throughWanAccelerators expected true, got false", NULL },
+	{ "WAN expected off", wan_no, STATE_OK, "protects 5 VMs", NULL },
+	{ "mismatch state critical", wan_yes_critical, STATE_CRITICAL,
+	  "throughWanAccelerators expected true, got false", NULL },
+	{ "source WAN expected none", source_none, STATE_WARNING,
+	  "sourceWanAcceleratorUid expected none, got " WAN_A, NULL },
+	{ "source WAN matches", source_match, STATE_OK, "protects 5 VMs", NULL },
+	{ "cloud host none matches null", cloud_host_none, STATE_OK, "protects 5 VMs", NULL },
+	{ "cloud host expected, got null", cloud_host_set, STATE_WARNING,
+	  "cloudHostUid expected " HOST ", got none", NULL },
+	{ "cloud job matches", cloud_job, STATE_OK, "protects 5 VMs", NULL },
+	{ "threshold critical, mismatch warning", threshold_and_mismatch, STATE_CRITICAL,
+	  "outside the critical range 6:, throughWanAccelerators expected true", NULL },
+	{ "two mismatches both named", two_mismatches, STATE_WARNING,
+	  "isCloudJob expected true, got false, targetWanAcceleratorUid expected " WAN_A
+	  ", got " WAN_B,
+	  NULL },
+	{ "count missing", count_missing, STATE_UNKNOWN, "protectedVmCount is missing", "" },
+	{ "count null", count_null, STATE_UNKNOWN, "protectedVmCount is null", "" },
+	{ "count invalid", count_invalid, STATE_UNKNOWN,
+	  "protectedVmCount is string, expected an integer", "" },
+	{ "checked boolean missing", wan_missing, STATE_UNKNOWN,
+	  "throughWanAccelerators is missing", "" },
+	{ "unchecked invalid field ignored", unchecked_field_invalid, STATE_OK, "protects 5 VMs",
+	  NULL },
+	{ "non-nullable UID null", target_host_null, STATE_UNKNOWN, "targetHostUid is null", "" },
+	{ "nullable UID missing", source_wan_missing, STATE_UNKNOWN,
+	  "sourceWanAcceleratorUid is missing", "" },
+	{ "answer for another job", other_job, STATE_UNKNOWN, "answer describes job " WAN_A, "" },
+	{ "uniqueUid may match", unique_uid_matches, STATE_OK, "protects 5 VMs", NULL },
+	{ "originalUid may match (API 3.5)", original_uid_matches, STATE_OK, "protects 5 VMs",
+	  NULL },
 };
 
 /* With the job's session (BackupServerJob). NOW is the evaluation time. */
@@ -212,7 +283,8 @@ static struct vspc_job_session seed_session(void)
 	js.name.f.state = VSPC_FIELD_VALUE;
 	js.name.len = (size_t)snprintf(js.name.value, sizeof js.name.value, "SQL to DR");
 	js.status_text.f.state = VSPC_FIELD_VALUE;
-	js.status_text.len = (size_t)snprintf(js.status_text.value, sizeof js.status_text.value, "Success");
+	js.status_text.len =
+	    (size_t)snprintf(js.status_text.value, sizeof js.status_text.value, "Success");
 	js.status = VSPC_STATUS_SUCCESS;
 	js.is_enabled.f.state = VSPC_FIELD_VALUE;
 	js.is_enabled.value = true;
@@ -227,7 +299,8 @@ static struct vspc_job_session seed_session(void)
 
 static void set_status(struct vspc_job_session *js, const char *text, enum vspc_status st)
 {
-	js->status_text.len = (size_t)snprintf(js->status_text.value, sizeof js->status_text.value, "%s", text);
+	js->status_text.len =
+	    (size_t)snprintf(js->status_text.value, sizeof js->status_text.value, "%s", text);
 	js->status = st;
 }
 
@@ -244,28 +317,51 @@ struct session_case {
 };
 
 static const struct session_case session_cases[] = {
-	{"success", "Success", VSPC_STATUS_SUCCESS, 3 * 3600, true, 0, 0, STATE_WARNING, STATE_WARNING, STATE_OK, "'SQL to DR' (" SEED ") last session Success 3h 0m ago, protects 5 VMs"},
-	{"warning", "Warning", VSPC_STATUS_WARNING, 60, true, 0, 0, STATE_WARNING, STATE_WARNING, STATE_WARNING, "last session Warning 1m ago"},
-	{"failed", "Failed", VSPC_STATUS_FAILED, 3 * 3600, true, 0, 0, STATE_WARNING, STATE_WARNING, STATE_CRITICAL, "last session Failed 3h 0m ago"},
-	{"never ran, default", "None", VSPC_STATUS_NONE, -1, true, 0, 0, STATE_WARNING, STATE_WARNING, STATE_WARNING, "'SQL to DR' (" SEED ") never ran"},
-	{"never ran, critical", "None", VSPC_STATUS_NONE, -1, true, 0, 0, STATE_CRITICAL, STATE_WARNING, STATE_CRITICAL, "never ran"},
-	{"never ran, ok", "None", VSPC_STATUS_NONE, -1, true, 3600, 0, STATE_OK, STATE_WARNING, STATE_OK, "never ran"},
-	{"running first time, age set", "Running", VSPC_STATUS_RUNNING, -1, true, 3600, 0, STATE_WARNING, STATE_WARNING, STATE_WARNING, "no session has ended yet"},
-	{"running", "Running", VSPC_STATUS_RUNNING, 50, true, 0, 0, STATE_WARNING, STATE_WARNING, STATE_OK, "last session Running 50s ago"},
-	{"idle", "Idle", VSPC_STATUS_IDLE, 50, true, 0, 0, STATE_WARNING, STATE_WARNING, STATE_OK, "Idle"},
-	{"waiting tape", "WaitingTape", VSPC_STATUS_WAITING_TAPE, 50, true, 0, 0, STATE_WARNING, STATE_WARNING, STATE_OK, "WaitingTape"},
-	{"unknown status", "Unknown", VSPC_STATUS_UNKNOWN, 50, true, 0, 0, STATE_WARNING, STATE_WARNING, STATE_UNKNOWN, "status as Unknown"},
-	{"future status", "Paused", VSPC_STATUS_OTHER, 50, true, 0, 0, STATE_WARNING, STATE_WARNING, STATE_UNKNOWN, "status Paused is unknown"},
-	{"disabled", "Success", VSPC_STATUS_SUCCESS, 50, false, 0, 0, STATE_WARNING, STATE_WARNING, STATE_WARNING, "job is disabled"},
-	{"disabled critical", "Success", VSPC_STATUS_SUCCESS, 50, false, 0, 0, STATE_WARNING, STATE_CRITICAL, STATE_CRITICAL, "job is disabled"},
-	{"disabled ok", "Success", VSPC_STATUS_SUCCESS, 50, false, 0, 0, STATE_WARNING, STATE_OK, STATE_OK, "job is disabled"},
-	{"age at warning", "Success", VSPC_STATUS_SUCCESS, 93600, true, 93600, 0, STATE_WARNING, STATE_WARNING, STATE_OK, "last session Success 1d 2h ago"},
-	{"age warning + 1", "Success", VSPC_STATUS_SUCCESS, 93601, true, 93600, 0, STATE_WARNING, STATE_WARNING, STATE_WARNING, "beyond the warning age 26h"},
-	{"age warning - 1", "Success", VSPC_STATUS_SUCCESS, 93599, true, 93600, 0, STATE_WARNING, STATE_WARNING, STATE_OK, "Success"},
-	{"age at critical", "Success", VSPC_STATUS_SUCCESS, 172800, true, 93600, 172800, STATE_WARNING, STATE_WARNING, STATE_WARNING, "beyond the warning age"},
-	{"age critical + 1", "Success", VSPC_STATUS_SUCCESS, 172801, true, 93600, 172800, STATE_WARNING, STATE_WARNING, STATE_CRITICAL, "beyond the critical age 2d"},
-	{"failed and old", "Failed", VSPC_STATUS_FAILED, 172801, true, 93600, 172800, STATE_WARNING, STATE_WARNING, STATE_CRITICAL, "Failed"},
-	{"end time in the future", "Success", VSPC_STATUS_SUCCESS, -30, true, 60, 0, STATE_WARNING, STATE_WARNING, STATE_OK, "Success 0s ago"},
+	{ "success", "Success", VSPC_STATUS_SUCCESS, 3 * 3600, true, 0, 0, STATE_WARNING,
+	  STATE_WARNING, STATE_OK,
+	  "'SQL to DR' (" SEED ") last session Success 3h 0m ago, protects 5 VMs" },
+	{ "warning", "Warning", VSPC_STATUS_WARNING, 60, true, 0, 0, STATE_WARNING, STATE_WARNING,
+	  STATE_WARNING, "last session Warning 1m ago" },
+	{ "failed", "Failed", VSPC_STATUS_FAILED, 3 * 3600, true, 0, 0, STATE_WARNING,
+	  STATE_WARNING, STATE_CRITICAL, "last session Failed 3h 0m ago" },
+	{ "never ran, default", "None", VSPC_STATUS_NONE, -1, true, 0, 0, STATE_WARNING,
+	  STATE_WARNING, STATE_WARNING, "'SQL to DR' (" SEED ") never ran" },
+	{ "never ran, critical", "None", VSPC_STATUS_NONE, -1, true, 0, 0, STATE_CRITICAL,
+	  STATE_WARNING, STATE_CRITICAL, "never ran" },
+	{ "never ran, ok", "None", VSPC_STATUS_NONE, -1, true, 3600, 0, STATE_OK, STATE_WARNING,
+	  STATE_OK, "never ran" },
+	{ "running first time, age set", "Running", VSPC_STATUS_RUNNING, -1, true, 3600, 0,
+	  STATE_WARNING, STATE_WARNING, STATE_WARNING, "no session has ended yet" },
+	{ "running", "Running", VSPC_STATUS_RUNNING, 50, true, 0, 0, STATE_WARNING, STATE_WARNING,
+	  STATE_OK, "last session Running 50s ago" },
+	{ "idle", "Idle", VSPC_STATUS_IDLE, 50, true, 0, 0, STATE_WARNING, STATE_WARNING, STATE_OK,
+	  "Idle" },
+	{ "waiting tape", "WaitingTape", VSPC_STATUS_WAITING_TAPE, 50, true, 0, 0, STATE_WARNING,
+	  STATE_WARNING, STATE_OK, "WaitingTape" },
+	{ "unknown status", "Unknown", VSPC_STATUS_UNKNOWN, 50, true, 0, 0, STATE_WARNING,
+	  STATE_WARNING, STATE_UNKNOWN, "status as Unknown" },
+	{ "future status", "Paused", VSPC_STATUS_OTHER, 50, true, 0, 0, STATE_WARNING,
+	  STATE_WARNING, STATE_UNKNOWN, "status Paused is unknown" },
+	{ "disabled", "Success", VSPC_STATUS_SUCCESS, 50, false, 0, 0, STATE_WARNING, STATE_WARNING,
+	  STATE_WARNING, "job is disabled" },
+	{ "disabled critical", "Success", VSPC_STATUS_SUCCESS, 50, false, 0, 0, STATE_WARNING,
+	  STATE_CRITICAL, STATE_CRITICAL, "job is disabled" },
+	{ "disabled ok", "Success", VSPC_STATUS_SUCCESS, 50, false, 0, 0, STATE_WARNING, STATE_OK,
+	  STATE_OK, "job is disabled" },
+	{ "age at warning", "Success", VSPC_STATUS_SUCCESS, 93600, true, 93600, 0, STATE_WARNING,
+	  STATE_WARNING, STATE_OK, "last session Success 1d 2h ago" },
+	{ "age warning + 1", "Success", VSPC_STATUS_SUCCESS, 93601, true, 93600, 0, STATE_WARNING,
+	  STATE_WARNING, STATE_WARNING, "beyond the warning age 26h" },
+	{ "age warning - 1", "Success", VSPC_STATUS_SUCCESS, 93599, true, 93600, 0, STATE_WARNING,
+	  STATE_WARNING, STATE_OK, "Success" },
+	{ "age at critical", "Success", VSPC_STATUS_SUCCESS, 172800, true, 93600, 172800,
+	  STATE_WARNING, STATE_WARNING, STATE_WARNING, "beyond the warning age" },
+	{ "age critical + 1", "Success", VSPC_STATUS_SUCCESS, 172801, true, 93600, 172800,
+	  STATE_WARNING, STATE_WARNING, STATE_CRITICAL, "beyond the critical age 2d" },
+	{ "failed and old", "Failed", VSPC_STATUS_FAILED, 172801, true, 93600, 172800,
+	  STATE_WARNING, STATE_WARNING, STATE_CRITICAL, "Failed" },
+	{ "end time in the future", "Success", VSPC_STATUS_SUCCESS, -30, true, 60, 0, STATE_WARNING,
+	  STATE_WARNING, STATE_OK, "Success 0s ago" },
 };
 
 static void test_sessions(void)
@@ -293,8 +389,8 @@ static void test_sessions(void)
 		evaluate_job(&p, &j, &js, NOW, &res);
 		tap_ok(res.state == c->want, "session %s: state %s (got %s: '%s')", c->name,
 		       state_name(c->want), state_name(res.state), buf_str(&res.summary));
-		tap_ok(strstr(buf_str(&res.summary), c->mention) != NULL, "session %s: mentions '%s'",
-		       c->name, c->mention);
+		tap_ok(strstr(buf_str(&res.summary), c->mention) != NULL,
+		       "session %s: mentions '%s'", c->name, c->mention);
 		result_free(&res);
 	}
 }
@@ -310,13 +406,15 @@ static void test_session_output(void)
 	p.max_age_warning_text = "26h";
 	set_status(&js, "Failed", VSPC_STATUS_FAILED);
 	js.failure_message.f.state = VSPC_FIELD_VALUE;
-	js.failure_message.len = (size_t)snprintf(js.failure_message.value, sizeof js.failure_message.value,
-						  "Error: disk full\r\nProcessing vm01 failed\r\n");
+	js.failure_message.len =
+	    (size_t)snprintf(js.failure_message.value, sizeof js.failure_message.value,
+			     "Error: disk full\r\nProcessing vm01 failed\r\n");
 	result_init(&res, 0);
 	evaluate_job(&p, &j, &js, NOW, &res);
-	tap_str_eq(buf_str(&res.perfdata),
-		   "protected_vms=5;;;0; last_run_age=10800s;93600;;0; last_duration=754s;;;0; transferred=123456789B;;;0;",
-		   "session perfdata: age with its thresholds in seconds, duration, bytes");
+	tap_str_eq(
+	    buf_str(&res.perfdata),
+	    "protected_vms=5;;;0; last_run_age=10800s;93600;;0; last_duration=754s;;;0; transferred=123456789B;;;0;",
+	    "session perfdata: age with its thresholds in seconds, duration, bytes");
 	tap_str_eq(buf_str(&res.long_output), "Error: disk full\nProcessing vm01 failed\n",
 		   "failureMessage lines become long-output lines, even without -v");
 	result_free(&res);
@@ -328,16 +426,19 @@ static void test_session_output(void)
 	result_init(&res, 0);
 	p = base_policy();
 	evaluate_job(&p, &j, &js, NOW, &res);
-	tap_str_eq(buf_str(&res.perfdata), "protected_vms=5;;;0;", "unknown session values give no perfdata");
+	tap_str_eq(buf_str(&res.perfdata), "protected_vms=5;;;0;",
+		   "unknown session values give no perfdata");
 	result_free(&res);
 
 	js = seed_session();
 	js.last_end_time.f.state = VSPC_FIELD_INVALID;
-	snprintf(js.last_end_time.f.problem, sizeof js.last_end_time.f.problem, "is not an RFC 3339 date-time with offset");
+	snprintf(js.last_end_time.f.problem, sizeof js.last_end_time.f.problem,
+		 "is not an RFC 3339 date-time with offset");
 	p.max_age_warning = 93600;
 	result_init(&res, 0);
 	evaluate_job(&p, &j, &js, NOW, &res);
-	tap_ok(res.state == STATE_UNKNOWN && strstr(buf_str(&res.summary), "lastEndTime is not an RFC 3339") != NULL,
+	tap_ok(res.state == STATE_UNKNOWN &&
+		   strstr(buf_str(&res.summary), "lastEndTime is not an RFC 3339") != NULL,
 	       "a bad lastEndTime is UNKNOWN when ages are checked ('%s')", buf_str(&res.summary));
 	result_free(&res);
 	result_init(&res, 0);
@@ -352,7 +453,8 @@ static void test_session_output(void)
 	result_init(&res, 0);
 	p = base_policy();
 	evaluate_job(&p, &j, &js, NOW, &res);
-	tap_ok(res.state == STATE_UNKNOWN && strstr(buf_str(&res.summary), "status is missing") != NULL,
+	tap_ok(res.state == STATE_UNKNOWN &&
+		   strstr(buf_str(&res.summary), "status is missing") != NULL,
 	       "a missing status is UNKNOWN");
 	result_free(&res);
 
@@ -361,7 +463,8 @@ static void test_session_output(void)
 	result_init(&res, 0);
 	p = base_policy();
 	evaluate_job(&p, &j, &js, NOW, &res);
-	tap_ok(res.state == STATE_UNKNOWN && strstr(buf_str(&res.summary), "session answer describes job " WAN_A) != NULL,
+	tap_ok(res.state == STATE_UNKNOWN &&
+		   strstr(buf_str(&res.summary), "session answer describes job " WAN_A) != NULL,
 	       "a session answer for another job is refused");
 	result_free(&res);
 
@@ -404,10 +507,11 @@ int main(void)
 		c->adjust(&p, &j);
 		result_init(&res, 1);
 		evaluate_job(&p, &j, NULL, 0, &res);
-		tap_ok(res.state == c->state, "%s: state %s (got %s)", c->name, state_name(c->state),
-		       state_name(res.state));
-		tap_ok(strstr(buf_str(&res.summary), c->mention) != NULL, "%s: summary mentions '%s' ('%s')",
-		       c->name, c->mention, buf_str(&res.summary));
+		tap_ok(res.state == c->state, "%s: state %s (got %s)", c->name,
+		       state_name(c->state), state_name(res.state));
+		tap_ok(strstr(buf_str(&res.summary), c->mention) != NULL,
+		       "%s: summary mentions '%s' ('%s')", c->name, c->mention,
+		       buf_str(&res.summary));
 		if (c->perf)
 			tap_str_eq(buf_str(&res.perfdata), c->perf, c->name);
 		result_free(&res);

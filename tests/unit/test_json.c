@@ -11,23 +11,23 @@ static const struct {
 	const char *text;
 	enum json_error err;
 } parse_cases[] = {
-	{"{}", JSON_OK},
-	{"[1, 2.5, \"x\", true, null, {\"a\": []}]", JSON_OK},
-	{"", JSON_ERR_SYNTAX},
-	{"{", JSON_ERR_SYNTAX},
-	{"{\"a\": 1", JSON_ERR_SYNTAX},
-	{"{\"a\": 1}}", JSON_ERR_SYNTAX},
-	{"{} {}", JSON_ERR_SYNTAX},
-	{"<html>error</html>", JSON_ERR_SYNTAX},
-	{"{\"a\": 01}", JSON_ERR_SYNTAX},
-	{"{\"a\": \"\xff\"}", JSON_ERR_SYNTAX},
-	{"{\"a\": \"\xc0\xaf\"}", JSON_ERR_SYNTAX},
-	{"{\"\xe0\x80\xaf\": 1}", JSON_ERR_SYNTAX},
-	{"{\"a\": \"\xed\xa0\x80\"}", JSON_ERR_SYNTAX},
-	{"{\"a\": \"caf\xc3\xa9 \xf0\x9f\x98\x80\"}", JSON_OK},
-	{"{\"a\": \"tab\there\"}", JSON_ERR_SYNTAX},
-	{"// comment\n{}", JSON_ERR_SYNTAX},
-	{"{'a': 1}", JSON_ERR_SYNTAX},
+	{ "{}", JSON_OK },
+	{ "[1, 2.5, \"x\", true, null, {\"a\": []}]", JSON_OK },
+	{ "", JSON_ERR_SYNTAX },
+	{ "{", JSON_ERR_SYNTAX },
+	{ "{\"a\": 1", JSON_ERR_SYNTAX },
+	{ "{\"a\": 1}}", JSON_ERR_SYNTAX },
+	{ "{} {}", JSON_ERR_SYNTAX },
+	{ "<html>error</html>", JSON_ERR_SYNTAX },
+	{ "{\"a\": 01}", JSON_ERR_SYNTAX },
+	{ "{\"a\": \"\xff\"}", JSON_ERR_SYNTAX },
+	{ "{\"a\": \"\xc0\xaf\"}", JSON_ERR_SYNTAX },
+	{ "{\"\xe0\x80\xaf\": 1}", JSON_ERR_SYNTAX },
+	{ "{\"a\": \"\xed\xa0\x80\"}", JSON_ERR_SYNTAX },
+	{ "{\"a\": \"caf\xc3\xa9 \xf0\x9f\x98\x80\"}", JSON_OK },
+	{ "{\"a\": \"tab\there\"}", JSON_ERR_SYNTAX },
+	{ "// comment\n{}", JSON_ERR_SYNTAX },
+	{ "{'a': 1}", JSON_ERR_SYNTAX },
 };
 
 static struct json_doc *parse(const char *text)
@@ -49,7 +49,7 @@ static void test_parse_cases(void)
 						&doc, err, sizeof err);
 
 		tap_ok(rc == parse_cases[i].err && (rc == JSON_OK) == (doc != NULL) &&
-			       strchr(err, '\n') == NULL,
+			   strchr(err, '\n') == NULL,
 		       "parse case %zu gives %d (got %d, '%s')", i, parse_cases[i].err, rc, err);
 		json_free(doc);
 	}
@@ -78,15 +78,17 @@ static void test_limits(void)
 		buf_append_str(&wide, i ? ",0" : "0");
 	buf_append_str(&wide, "]");
 	rc = json_parse(wide.data, wide.len, &doc, err, sizeof err);
-	tap_ok(rc == JSON_ERR_LIMIT && doc == NULL, "more than JSON_MAX_NODES values are refused (%s)", err);
+	tap_ok(rc == JSON_ERR_LIMIT && doc == NULL,
+	       "more than JSON_MAX_NODES values are refused (%s)", err);
 	buf_free(&wide);
 }
 
 static void test_getters(void)
 {
-	struct json_doc *doc = parse("{\"i\": 42, \"neg\": -7, \"f\": 5.5, \"e\": 1e2, \"big\": 99999999999999999999,"
-				     " \"huge\": 1e999, \"s\": \"text\", \"b\": false, \"n\": null,"
-				     " \"dup\": 1, \"dup\": 2, \"arr\": [1, 2, 3], \"nul\": \"a\\u0000b\"}");
+	struct json_doc *doc =
+	    parse("{\"i\": 42, \"neg\": -7, \"f\": 5.5, \"e\": 1e2, \"big\": 99999999999999999999,"
+		  " \"huge\": 1e999, \"s\": \"text\", \"b\": false, \"n\": null,"
+		  " \"dup\": 1, \"dup\": 2, \"arr\": [1, 2, 3], \"nul\": \"a\\u0000b\"}");
 	const struct json_value *root = doc ? json_root(doc) : NULL;
 	const struct json_value *v;
 	int64_t i;
@@ -97,35 +99,40 @@ static void test_getters(void)
 
 	if (!tap_ok(root != NULL, "document parses"))
 		return;
-	tap_ok(json_object_get(root, "i", &v) == JSON_OK && json_get_int64(v, &i) == JSON_OK && i == 42,
+	tap_ok(json_object_get(root, "i", &v) == JSON_OK && json_get_int64(v, &i) == JSON_OK &&
+		   i == 42,
 	       "integer reads");
-	tap_ok(json_object_get(root, "neg", &v) == JSON_OK && json_get_int64(v, &i) == JSON_OK && i == -7,
+	tap_ok(json_object_get(root, "neg", &v) == JSON_OK && json_get_int64(v, &i) == JSON_OK &&
+		   i == -7,
 	       "negative integer reads");
 	tap_ok(json_object_get(root, "f", &v) == JSON_OK && json_get_int64(v, &i) == JSON_ERR_RANGE,
 	       "fraction is not an integer");
 	tap_ok(json_object_get(root, "e", &v) == JSON_OK && json_get_int64(v, &i) == JSON_ERR_RANGE,
 	       "exponent form is not an integer");
-	tap_ok(json_object_get(root, "big", &v) == JSON_OK && json_get_int64(v, &i) == JSON_ERR_RANGE,
+	tap_ok(json_object_get(root, "big", &v) == JSON_OK &&
+		   json_get_int64(v, &i) == JSON_ERR_RANGE,
 	       "integer beyond 64 bits is a range error");
-	tap_ok(json_object_get(root, "huge", &v) == JSON_OK && json_get_double(v, &d) == JSON_ERR_RANGE,
+	tap_ok(json_object_get(root, "huge", &v) == JSON_OK &&
+		   json_get_double(v, &d) == JSON_ERR_RANGE,
 	       "1e999 is a range error as a double");
-	tap_ok(json_object_get(root, "f", &v) == JSON_OK && json_get_double(v, &d) == JSON_OK && d == 5.5,
+	tap_ok(json_object_get(root, "f", &v) == JSON_OK && json_get_double(v, &d) == JSON_OK &&
+		   d == 5.5,
 	       "double reads");
 	tap_ok(json_object_get(root, "s", &v) == JSON_OK && json_get_int64(v, &i) == JSON_ERR_TYPE,
 	       "string is not a number");
 	tap_ok(json_object_get(root, "b", &v) == JSON_OK && json_get_bool(v, &b) == JSON_OK && !b,
 	       "boolean reads");
 	tap_ok(json_object_get(root, "n", &v) == JSON_OK && json_type_of(v) == JSON_NULL &&
-		       json_get_bool(v, &b) == JSON_ERR_TYPE,
+		   json_get_bool(v, &b) == JSON_ERR_TYPE,
 	       "null is its own type");
 	tap_ok(json_object_get(root, "dup", &v) == JSON_ERR_DUPLICATE, "duplicated key is refused");
 	tap_ok(json_object_get(root, "none", &v) == JSON_ERR_MISSING, "absent key is reported");
 	tap_ok(json_object_get(root, "arr", &v) == JSON_OK && json_count(v) == 3 &&
-		       json_get_int64(json_array_at(v, 2), &i) == JSON_OK && i == 3 &&
-		       json_array_at(v, 3) == NULL,
+		   json_get_int64(json_array_at(v, 2), &i) == JSON_OK && i == 3 &&
+		   json_array_at(v, 3) == NULL,
 	       "arrays index with bounds");
-	tap_ok(json_object_get(root, "nul", &v) == JSON_OK && json_get_string(v, &s, &len) == JSON_OK &&
-		       len == 3 && s[1] == '\0',
+	tap_ok(json_object_get(root, "nul", &v) == JSON_OK &&
+		   json_get_string(v, &s, &len) == JSON_OK && len == 3 && s[1] == '\0',
 	       "embedded NUL keeps the string length");
 	{
 		const struct json_value *out;
@@ -169,7 +176,8 @@ static enum json_error stream_text(const char *text, size_t chunk, struct seen *
 	enum json_error rc = JSON_OK;
 
 	for (size_t off = 0; off < len && rc == JSON_OK; off += chunk)
-		rc = json_stream_feed(st, text + off, len - off < chunk ? len - off : chunk, err, errlen);
+		rc = json_stream_feed(st, text + off, len - off < chunk ? len - off : chunk, err,
+				      errlen);
 	if (rc == JSON_OK)
 		rc = json_stream_finish(st, rest, err, errlen);
 	json_stream_free(st);
@@ -179,31 +187,32 @@ static enum json_error stream_text(const char *text, size_t chunk, struct seen *
 static void test_stream(void)
 {
 	static const char page[] =
-		"{\"meta\": {\"pagingInfo\": {\"total\": 3, \"count\": 3, \"offset\": 0}},"
-		" \"data\": [{\"n\": 1, \"deep\": {\"a\": [1, {\"b\": 2}]}}, {\"n\": 2}, 7, [], {\"n\": 4}],"
-		" \"other\": {\"data\": [{\"n\": 100}]}, \"errors\": null}";
-	size_t chunks[] = {1, 2, 7, 64, sizeof page};
+	    "{\"meta\": {\"pagingInfo\": {\"total\": 3, \"count\": 3, \"offset\": 0}},"
+	    " \"data\": [{\"n\": 1, \"deep\": {\"a\": [1, {\"b\": 2}]}}, {\"n\": 2}, 7, [], {\"n\": 4}],"
+	    " \"other\": {\"data\": [{\"n\": 100}]}, \"errors\": null}";
+	size_t chunks[] = { 1, 2, 7, 64, sizeof page };
 
 	for (size_t i = 0; i < sizeof chunks / sizeof chunks[0]; i++) {
-		struct seen seen = {0};
+		struct seen seen = { 0 };
 		struct json_doc *rest = NULL;
 		const struct json_value *data = NULL;
 		const struct json_value *meta = NULL;
 		char err[128] = "";
 		enum json_error rc = stream_text(page, chunks[i], &seen, &rest, err, sizeof err);
 
-		tap_ok(rc == JSON_OK && seen.items == 5 && seen.sum == 7 &&
-			       strcmp(seen.kinds, "oonao") == 0,
-		       "stream in %zu-byte pieces: 5 elements of root.data only, in order (%d, %s, %s)",
-		       chunks[i], seen.items, seen.kinds, err);
+		tap_ok(
+		    rc == JSON_OK && seen.items == 5 && seen.sum == 7 &&
+			strcmp(seen.kinds, "oonao") == 0,
+		    "stream in %zu-byte pieces: 5 elements of root.data only, in order (%d, %s, %s)",
+		    chunks[i], seen.items, seen.kinds, err);
 		tap_ok(rest && json_object_get(json_root(rest), "data", &data) == JSON_OK &&
-			       json_count(data) == 0 &&
-			       json_object_get(json_root(rest), "meta", &meta) == JSON_OK,
+			   json_count(data) == 0 &&
+			   json_object_get(json_root(rest), "meta", &meta) == JSON_OK,
 		       "the rest keeps meta and an empty data array");
 		json_free(rest);
 	}
 	{
-		struct seen seen = {0};
+		struct seen seen = { 0 };
 		struct json_doc *rest = NULL;
 		char err[128] = "";
 		enum json_error rc = stream_text("{\"data\": [{\"n\": 1}, {\"n\": 2}, {\"n\": ", 5,
@@ -213,27 +222,30 @@ static void test_stream(void)
 		       "a page cut short fails after the complete elements (%s)", err);
 	}
 	{
-		struct seen seen = {0};
+		struct seen seen = { 0 };
 		struct json_doc *rest = NULL;
 		char err[128] = "";
 		enum json_error rc = stream_text("{\"data\": [{\"n\": 1, \"x\": \"\xc0\xaf\"}]}", 3,
 						 &seen, &rest, err, sizeof err);
 
-		tap_ok(rc == JSON_ERR_SYNTAX && seen.items == 0, "invalid UTF-8 inside an element fails (%s)", err);
+		tap_ok(rc == JSON_ERR_SYNTAX && seen.items == 0,
+		       "invalid UTF-8 inside an element fails (%s)", err);
 	}
 	{
-		struct seen seen = {.stop_after = 2};
+		struct seen seen = { .stop_after = 2 };
 		struct json_doc *rest = NULL;
 		char err[128] = "";
-		enum json_error rc = stream_text("{\"data\": [{}, {}, {}, {}]}", 4, &seen, &rest, err, sizeof err);
+		enum json_error rc =
+		    stream_text("{\"data\": [{}, {}, {}, {}]}", 4, &seen, &rest, err, sizeof err);
 
-		tap_ok(rc == JSON_ERR_STOPPED && seen.items == 2, "the callback can stop the parse");
+		tap_ok(rc == JSON_ERR_STOPPED && seen.items == 2,
+		       "the callback can stop the parse");
 	}
 	{
 		/* many elements: memory stays that of one element (checked by valgrind/ASan runs
 		 * for leaks; here the node limit must not accumulate across elements) */
 		struct buf big;
-		struct seen seen = {0};
+		struct seen seen = { 0 };
 		struct json_doc *rest = NULL;
 		char err[128] = "";
 		enum json_error rc;
@@ -241,11 +253,14 @@ static void test_stream(void)
 		buf_init(&big, 64u << 20);
 		buf_append_str(&big, "{\"data\": [");
 		for (int i = 0; i < 200000; i++)
-			buf_append_str(&big, i ? ",{\"n\":1,\"m\":[1,2]}" : "{\"n\":1,\"m\":[1,2]}");
+			buf_append_str(&big,
+				       i ? ",{\"n\":1,\"m\":[1,2]}" : "{\"n\":1,\"m\":[1,2]}");
 		buf_append_str(&big, "]}");
 		rc = stream_text(big.data, 65536, &seen, &rest, err, sizeof err);
-		tap_ok(rc == JSON_OK && seen.items == 200000 && seen.sum == 200000,
-		       "200000 elements (800000 values) stream past the per-document node limit (%s)", err);
+		tap_ok(
+		    rc == JSON_OK && seen.items == 200000 && seen.sum == 200000,
+		    "200000 elements (800000 values) stream past the per-document node limit (%s)",
+		    err);
 		json_free(rest);
 		buf_free(&big);
 	}
@@ -265,8 +280,8 @@ static void test_escape(void)
 	tap_str_eq(buf_str(&b), "\"a\\\"b\\\\c\\u000a\\u0001\\u0000z \xc3\xa9\"",
 		   "quotes, backslashes and control characters are escaped");
 	tap_ok(json_parse(b.data, b.len, &doc, err, sizeof err) == JSON_OK &&
-		       json_get_string(json_root(doc), &s, &len) == JSON_OK &&
-		       len == sizeof raw - 1 && memcmp(s, raw, len) == 0,
+		   json_get_string(json_root(doc), &s, &len) == JSON_OK && len == sizeof raw - 1 &&
+		   memcmp(s, raw, len) == 0,
 	       "the escaped string parses back to the same bytes");
 	json_free(doc);
 	buf_free(&b);

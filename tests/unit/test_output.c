@@ -35,12 +35,15 @@ static void test_status_lines(void)
 
 	result_init(&res, 0);
 	result_summary(&res, "job %s protects %d VMs", "x", 5);
-	result_perf(&res, &(struct perfdata){.label = "protected_vms", .value = 5, .uom = "",
-					     .min = "0"});
-	result_perf(&res, &(struct perfdata){.label = "time", .value = 0.0123456, .decimals = 6,
-					     .uom = "s", .min = "0"});
-	check_render(&res, "VSPC REPLICATION OK - job x protects 5 VMs | protected_vms=5;;;0; time=0.012346s;;;0;\n",
-		     "OK line with perfdata");
+	result_perf(&res, &(struct perfdata){
+			      .label = "protected_vms", .value = 5, .uom = "", .min = "0" });
+	result_perf(
+	    &res, &(struct perfdata){
+		      .label = "time", .value = 0.0123456, .decimals = 6, .uom = "s", .min = "0" });
+	check_render(
+	    &res,
+	    "VSPC REPLICATION OK - job x protects 5 VMs | protected_vms=5;;;0; time=0.012346s;;;0;\n",
+	    "OK line with perfdata");
 
 	result_init(&res, 0);
 	result_summary(&res, "a");
@@ -48,8 +51,12 @@ static void test_status_lines(void)
 	result_summary(&res, "b");
 	result_raise(&res, STATE_CRITICAL);
 	result_raise(&res, STATE_WARNING);
-	result_perf(&res, &(struct perfdata){.label = "protected_vms", .value = 3, .uom = "",
-					     .warn = "10:", .crit = "@0:3", .min = "0"});
+	result_perf(&res, &(struct perfdata){ .label = "protected_vms",
+					      .value = 3,
+					      .uom = "",
+					      .warn = "10:",
+					      .crit = "@0:3",
+					      .min = "0" });
 	check_render(&res, "VSPC REPLICATION CRITICAL - a, b | protected_vms=3;10:;@0:3;0;\n",
 		     "worst state wins, thresholds echoed");
 
@@ -83,8 +90,8 @@ static void test_sanitising(void)
 	tap_str_eq(out, "nul inside", "an embedded NUL becomes a space");
 
 	result_init(&res, 0);
-	result_perf(&res, &(struct perfdata){.label = "a b", .value = 1, .uom = ""});
-	result_perf(&res, &(struct perfdata){.label = "it's", .value = 2, .uom = "B"});
+	result_perf(&res, &(struct perfdata){ .label = "a b", .value = 1, .uom = "" });
+	result_perf(&res, &(struct perfdata){ .label = "it's", .value = 2, .uom = "B" });
 	check_render(&res, "VSPC REPLICATION OK -  | 'a b'=1;;;; 'it''s'=2B;;;;\n",
 		     "labels with spaces or quotes are quoted");
 }

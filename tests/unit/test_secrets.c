@@ -19,19 +19,19 @@ static const struct {
 	const char *password;
 	const char *mention;
 } cred_cases[] = {
-	{"username=svc\npassword=s3cret\n", true, "svc", "s3cret", NULL},
-	{"# comment\n\n  username=DOMAIN\\svc\npassword=a b=c;d\\e #not a comment\n", true,
-	 "DOMAIN\\svc", "a b=c;d\\e #not a comment", NULL},
-	{"username=svc\r\npassword= spaced \r\n", true, "svc", " spaced ", NULL},
-	{"password=p\nusername=u", true, "u", "p", NULL},
-	{"username=svc\n", false, NULL, NULL, "password"},
-	{"password=x\n", false, NULL, NULL, "username"},
-	{"username=a\nusername=b\npassword=x\n", false, NULL, NULL, "line 2"},
-	{"username=a\npassword=x\nrealm=y\n", false, NULL, NULL, "line 3"},
-	{"username=a\njunk\npassword=x\n", false, NULL, NULL, "line 2"},
-	{"username=\npassword=x\n", false, NULL, NULL, "line 1"},
-	{"username=a\x01\npassword=x\n", false, NULL, NULL, "line 1"},
-	{"", false, NULL, NULL, "username"},
+	{ "username=svc\npassword=s3cret\n", true, "svc", "s3cret", NULL },
+	{ "# comment\n\n  username=DOMAIN\\svc\npassword=a b=c;d\\e #not a comment\n", true,
+	  "DOMAIN\\svc", "a b=c;d\\e #not a comment", NULL },
+	{ "username=svc\r\npassword= spaced \r\n", true, "svc", " spaced ", NULL },
+	{ "password=p\nusername=u", true, "u", "p", NULL },
+	{ "username=svc\n", false, NULL, NULL, "password" },
+	{ "password=x\n", false, NULL, NULL, "username" },
+	{ "username=a\nusername=b\npassword=x\n", false, NULL, NULL, "line 2" },
+	{ "username=a\npassword=x\nrealm=y\n", false, NULL, NULL, "line 3" },
+	{ "username=a\njunk\npassword=x\n", false, NULL, NULL, "line 2" },
+	{ "username=\npassword=x\n", false, NULL, NULL, "line 1" },
+	{ "username=a\x01\npassword=x\n", false, NULL, NULL, "line 1" },
+	{ "", false, NULL, NULL, "username" },
 };
 
 static void test_credentials(void)
@@ -46,12 +46,12 @@ static void test_credentials(void)
 				       sizeof err);
 		if (cred_cases[i].ok)
 			tap_ok(rc == CREDENTIALS_OK &&
-				       strcmp(buf_str(&c.username), cred_cases[i].user) == 0 &&
-				       strcmp(buf_str(&c.password), cred_cases[i].password) == 0,
+				   strcmp(buf_str(&c.username), cred_cases[i].user) == 0 &&
+				   strcmp(buf_str(&c.password), cred_cases[i].password) == 0,
 			       "credentials case %zu parses (%s)", i, err);
 		else
 			tap_ok(rc == CREDENTIALS_ERR_SYNTAX && strstr(err, cred_cases[i].mention) &&
-				       !strstr(err, "s3cret"),
+				   !strstr(err, "s3cret"),
 			       "credentials case %zu is refused naming '%s' (%s)", i,
 			       cred_cases[i].mention, err);
 		credentials_free(&c);
@@ -85,53 +85,56 @@ static void test_credentials_file(void)
 	credentials_free(&c);
 	unlink(path);
 	credentials_init(&c);
-	tap_ok(credentials_load("/nonexistent/creds", &c, err, sizeof err) == CREDENTIALS_ERR_READ &&
-		       strstr(err, "/nonexistent/creds"),
+	tap_ok(credentials_load("/nonexistent/creds", &c, err, sizeof err) ==
+		       CREDENTIALS_ERR_READ &&
+		   strstr(err, "/nonexistent/creds"),
 	       "a missing credentials file is named");
 	credentials_free(&c);
 }
 
-static const char ini_text[] =
-	"# Monitoring Plugins style\n"
-	"[other]\n"
-	"hostname=wrong\n"
-	"[check_vspc_replication]\n"
-	"  hostname = vspc.example.com  \n"
-	"credentials-file=/etc/vspc/creds\n"
-	"w=10:\n"
-	"insecure=\n"
-	"; another comment\n"
-	"[ special ]\n"
-	"token=abc def\n"
-	"organization=1\n"
-	"organization=2\n";
+static const char ini_text[] = "# Monitoring Plugins style\n"
+			       "[other]\n"
+			       "hostname=wrong\n"
+			       "[check_vspc_replication]\n"
+			       "  hostname = vspc.example.com  \n"
+			       "credentials-file=/etc/vspc/creds\n"
+			       "w=10:\n"
+			       "insecure=\n"
+			       "; another comment\n"
+			       "[ special ]\n"
+			       "token=abc def\n"
+			       "organization=1\n"
+			       "organization=2\n";
 
 static void test_ini(void)
 {
 	const char *path = temp_file(ini_text, 0600);
 	char locator[128];
-	struct ini_args args = {0};
+	struct ini_args args = { 0 };
 	char err[256] = "";
 
 	snprintf(locator, sizeof locator, "@%s", path);
-	tap_ok(ini_read_locator(locator, "check_vspc_replication", &args, err, sizeof err) == INI_OK &&
-		       args.argc == 5 && strcmp(args.argv[0], "--hostname=vspc.example.com") == 0 &&
-		       strcmp(args.argv[1], "--credentials-file=/etc/vspc/creds") == 0 &&
-		       strcmp(args.argv[2], "-w") == 0 && strcmp(args.argv[3], "10:") == 0 &&
-		       strcmp(args.argv[4], "--insecure") == 0,
+	tap_ok(ini_read_locator(locator, "check_vspc_replication", &args, err, sizeof err) ==
+		       INI_OK &&
+		   args.argc == 5 && strcmp(args.argv[0], "--hostname=vspc.example.com") == 0 &&
+		   strcmp(args.argv[1], "--credentials-file=/etc/vspc/creds") == 0 &&
+		   strcmp(args.argv[2], "-w") == 0 && strcmp(args.argv[3], "10:") == 0 &&
+		   strcmp(args.argv[4], "--insecure") == 0,
 	       "the default section becomes options in order (%s)", err);
 	ini_args_free(&args);
 
 	snprintf(locator, sizeof locator, "special@%s", path);
-	tap_ok(ini_read_locator(locator, "check_vspc_replication", &args, err, sizeof err) == INI_OK &&
-		       args.argc == 3 && strcmp(args.argv[0], "--token=abc def") == 0 &&
-		       strcmp(args.argv[2], "--organization=2") == 0,
+	tap_ok(ini_read_locator(locator, "check_vspc_replication", &args, err, sizeof err) ==
+		       INI_OK &&
+		   args.argc == 3 && strcmp(args.argv[0], "--token=abc def") == 0 &&
+		   strcmp(args.argv[2], "--organization=2") == 0,
 	       "a named section, repeated keys kept (%s)", err);
 	ini_args_free(&args);
 
 	snprintf(locator, sizeof locator, "missing@%s", path);
 	tap_ok(ini_read_locator(locator, "check_vspc_replication", &args, err, sizeof err) ==
-			       INI_ERR_SECTION && strstr(err, "[missing]"),
+		       INI_ERR_SECTION &&
+		   strstr(err, "[missing]"),
 	       "a missing section is an error (%s)", err);
 	ini_args_free(&args);
 	unlink(path);
@@ -139,7 +142,8 @@ static void test_ini(void)
 	path = temp_file("hostname=x\n[check_vspc_replication]\n", 0600);
 	snprintf(locator, sizeof locator, "@%s", path);
 	tap_ok(ini_read_locator(locator, "check_vspc_replication", &args, err, sizeof err) ==
-			       INI_ERR_SYNTAX && strstr(err, "line 1"),
+		       INI_ERR_SYNTAX &&
+		   strstr(err, "line 1"),
 	       "an option before any section is an error (%s)", err);
 	ini_args_free(&args);
 	unlink(path);
@@ -147,7 +151,8 @@ static void test_ini(void)
 	path = temp_file("[check_vspc_replication]\njust words\n", 0600);
 	snprintf(locator, sizeof locator, "@%s", path);
 	tap_ok(ini_read_locator(locator, "check_vspc_replication", &args, err, sizeof err) ==
-			       INI_ERR_SYNTAX && strstr(err, "line 2"),
+		       INI_ERR_SYNTAX &&
+		   strstr(err, "line 2"),
 	       "a line without = is an error (%s)", err);
 	ini_args_free(&args);
 
@@ -181,17 +186,19 @@ static void test_cache(void)
 	buf_append_str(&t.refresh, "ref-456");
 	t.expires_at = 1800000000;
 	tap_ok(token_cache_write(&tc, &t, note, sizeof note) &&
-		       token_cache_read(&tc, &back, note, sizeof note) &&
-		       strcmp(buf_str(&back.access), "acc-123") == 0 &&
-		       strcmp(buf_str(&back.refresh), "ref-456") == 0 && back.expires_at == 1800000000,
+		   token_cache_read(&tc, &back, note, sizeof note) &&
+		   strcmp(buf_str(&back.access), "acc-123") == 0 &&
+		   strcmp(buf_str(&back.refresh), "ref-456") == 0 && back.expires_at == 1800000000,
 	       "a written cache reads back");
 	{
 		struct stat st;
 
-		tap_ok(stat(tc.file, &st) == 0 && (st.st_mode & 0777) == 0600, "the cache file is 0600");
+		tap_ok(stat(tc.file, &st) == 0 && (st.st_mode & 0777) == 0600,
+		       "the cache file is 0600");
 	}
 	chmod(tc.file, 0644);
-	tap_ok(!token_cache_read(&tc, &back, note, sizeof note) && strstr(note, "not a private file"),
+	tap_ok(!token_cache_read(&tc, &back, note, sizeof note) &&
+		   strstr(note, "not a private file"),
 	       "a group/other-readable cache is ignored (%s)", note);
 	f = fopen(tc.file, "w");
 	fputs("check_vspc_replication token cache 1\naccess=abc\nrefr", f);
@@ -200,7 +207,8 @@ static void test_cache(void)
 	tap_ok(!token_cache_read(&tc, &back, note, sizeof note) && strstr(note, "corrupt"),
 	       "a truncated cache is ignored (%s)", note);
 	unlink(tc.file);
-	tap_ok(symlink("/etc/passwd", tc.file) == 0 && !token_cache_read(&tc, &back, note, sizeof note),
+	tap_ok(symlink("/etc/passwd", tc.file) == 0 &&
+		   !token_cache_read(&tc, &back, note, sizeof note),
 	       "a symlinked cache is ignored (%s)", note);
 	unlink(tc.file);
 	{
@@ -211,7 +219,7 @@ static void test_cache(void)
 		tap_ok(token_cache_lock(&tc, clock_now_ms() + 1000, note, sizeof note),
 		       "the lock is taken (%s)", note);
 		tap_ok(!token_cache_lock(&other, clock_now_ms() + 200, note2, sizeof note2) &&
-			       strstr(note2, "locked until the deadline"),
+			   strstr(note2, "locked until the deadline"),
 		       "a second taker waits until its deadline and gives up (%s)", note2);
 		token_cache_unlock(&tc);
 		tap_ok(token_cache_lock(&other, clock_now_ms() + 200, note2, sizeof note2),
@@ -223,7 +231,7 @@ static void test_cache(void)
 	unlink(tc.lock_path);
 	chmod(dir, 0777);
 	tap_ok(!token_cache_open(&tc, dir, "vspc", 1280, "svc", note, sizeof note) &&
-		       strstr(note, "writable by others"),
+		   strstr(note, "writable by others"),
 	       "a world-writable directory is refused (%s)", note);
 	rmdir(dir);
 }

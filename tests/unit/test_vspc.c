@@ -5,11 +5,11 @@
 #include "tap.h"
 #include "vspc.h"
 
-#define SEED "bc04d2e5-dd4c-4f85-af0e-424106a32a75"
+#define SEED      "bc04d2e5-dd4c-4f85-af0e-424106a32a75"
 #define ENV(data) "{\"data\": " data ", \"meta\": null, \"errors\": null}"
 
-static const char seed_body[] = ENV(
-	"{\"instanceUid\": \"BC04D2E5-DD4C-4F85-AF0E-424106A32A75\", \"protectedVmCount\": 5,"
+static const char seed_body[] =
+    ENV("{\"instanceUid\": \"BC04D2E5-DD4C-4F85-AF0E-424106A32A75\", \"protectedVmCount\": 5,"
 	" \"isCloudJob\": false, \"cloudHostUid\": null,"
 	" \"targetHostUid\": \"6d2c4b1a-1111-4c2d-9e3f-0a1b2c3d4e5f\","
 	" \"sourceWanAcceleratorUid\": \"11111111-2222-3333-4444-555555555555\","
@@ -20,19 +20,22 @@ static void test_seed(void)
 {
 	struct vspc_replication_job job;
 	char err[256] = "";
-	enum vspc_error rc = vspc_decode_replication_job(seed_body, strlen(seed_body), &job, err,
-							 sizeof err);
+	enum vspc_error rc =
+	    vspc_decode_replication_job(seed_body, strlen(seed_body), &job, err, sizeof err);
 
 	tap_ok(rc == VSPC_OK, "seed job decodes (%s)", err);
 	tap_str_eq(job.instance_uid.value, SEED, "instanceUid is kept in lower case");
-	tap_ok(job.protected_vm_count.f.state == VSPC_FIELD_VALUE && job.protected_vm_count.value == 5,
+	tap_ok(job.protected_vm_count.f.state == VSPC_FIELD_VALUE &&
+		   job.protected_vm_count.value == 5,
 	       "protectedVmCount is 5");
-	tap_ok(job.is_cloud_job.f.state == VSPC_FIELD_VALUE && !job.is_cloud_job.value, "isCloudJob false");
+	tap_ok(job.is_cloud_job.f.state == VSPC_FIELD_VALUE && !job.is_cloud_job.value,
+	       "isCloudJob false");
 	tap_ok(job.cloud_host_uid.f.state == VSPC_FIELD_NULL, "cloudHostUid null");
 	tap_ok(job.unique_uid.f.state == VSPC_FIELD_ABSENT, "uniqueUid absent");
 	tap_ok(job.through_wan.f.state == VSPC_FIELD_VALUE && !job.through_wan.value,
 	       "throughWanAccelerators false");
-	tap_str_eq(job.source_wan_uid.value, "11111111-2222-3333-4444-555555555555", "source WAN UID");
+	tap_str_eq(job.source_wan_uid.value, "11111111-2222-3333-4444-555555555555",
+		   "source WAN UID");
 }
 
 /* Bodies that are not a usable envelope. */
@@ -41,17 +44,17 @@ static const struct {
 	enum vspc_error err;
 	const char *mention;
 } envelope_cases[] = {
-	{"<html><body>Service Unavailable</body></html>", VSPC_ERR_JSON, "not valid JSON"},
-	{"{\"data\": {\"protectedVmCount\": 5", VSPC_ERR_JSON, "not valid JSON"},
-	{"", VSPC_ERR_JSON, "not valid JSON"},
-	{"[]", VSPC_ERR_ENVELOPE, "array"},
-	{"{\"meta\": null}", VSPC_ERR_ENVELOPE, "no \"data\""},
-	{"{\"data\": null}", VSPC_ERR_ENVELOPE, "\"data\" is null"},
-	{"{\"data\": []}", VSPC_ERR_ENVELOPE, "\"data\" is array"},
-	{"{\"data\": \"x\"}", VSPC_ERR_ENVELOPE, "\"data\" is string"},
-	{"{\"data\": {}, \"data\": {}}", VSPC_ERR_ENVELOPE, "more than once"},
-	{"{\"data\": {}, \"errors\": [{\"message\": \"Boom\\r\\nline two\", \"type\": \"logical\", \"code\": 1}]}",
-	 VSPC_ERR_ENVELOPE, "Boom line two"},
+	{ "<html><body>Service Unavailable</body></html>", VSPC_ERR_JSON, "not valid JSON" },
+	{ "{\"data\": {\"protectedVmCount\": 5", VSPC_ERR_JSON, "not valid JSON" },
+	{ "", VSPC_ERR_JSON, "not valid JSON" },
+	{ "[]", VSPC_ERR_ENVELOPE, "array" },
+	{ "{\"meta\": null}", VSPC_ERR_ENVELOPE, "no \"data\"" },
+	{ "{\"data\": null}", VSPC_ERR_ENVELOPE, "\"data\" is null" },
+	{ "{\"data\": []}", VSPC_ERR_ENVELOPE, "\"data\" is array" },
+	{ "{\"data\": \"x\"}", VSPC_ERR_ENVELOPE, "\"data\" is string" },
+	{ "{\"data\": {}, \"data\": {}}", VSPC_ERR_ENVELOPE, "more than once" },
+	{ "{\"data\": {}, \"errors\": [{\"message\": \"Boom\\r\\nline two\", \"type\": \"logical\", \"code\": 1}]}",
+	  VSPC_ERR_ENVELOPE, "Boom line two" },
 };
 
 static void test_envelopes(void)
@@ -60,9 +63,10 @@ static void test_envelopes(void)
 		struct vspc_replication_job job;
 		char err[256] = "";
 		enum vspc_error rc = vspc_decode_replication_job(
-			envelope_cases[i].body, strlen(envelope_cases[i].body), &job, err, sizeof err);
+		    envelope_cases[i].body, strlen(envelope_cases[i].body), &job, err, sizeof err);
 
-		tap_ok(rc == envelope_cases[i].err && strstr(err, envelope_cases[i].mention) != NULL,
+		tap_ok(rc == envelope_cases[i].err &&
+			   strstr(err, envelope_cases[i].mention) != NULL,
 		       "envelope case %zu: '%s'", i, err);
 	}
 }
@@ -73,19 +77,20 @@ static const struct {
 	enum vspc_field_state state;
 	const char *problem;
 } count_cases[] = {
-	{"{\"protectedVmCount\": 0}", VSPC_FIELD_VALUE, ""},
-	{"{\"protectedVmCount\": 2147483647}", VSPC_FIELD_VALUE, ""},
-	{"{}", VSPC_FIELD_ABSENT, ""},
-	{"{\"protectedVmCount\": null}", VSPC_FIELD_NULL, ""},
-	{"{\"protectedVmCount\": \"5\"}", VSPC_FIELD_INVALID, "is string, expected an integer"},
-	{"{\"protectedVmCount\": true}", VSPC_FIELD_INVALID, "is boolean, expected an integer"},
-	{"{\"protectedVmCount\": -1}", VSPC_FIELD_INVALID, "negative"},
-	{"{\"protectedVmCount\": 5.5}", VSPC_FIELD_INVALID, "5.5, not a 32-bit whole number"},
-	{"{\"protectedVmCount\": 5.0}", VSPC_FIELD_INVALID, "not a 32-bit whole number"},
-	{"{\"protectedVmCount\": 2147483648}", VSPC_FIELD_INVALID, "not a 32-bit whole number"},
-	{"{\"protectedVmCount\": 99999999999999999999}", VSPC_FIELD_INVALID, "not a 32-bit"},
-	{"{\"protectedVmCount\": 1e999}", VSPC_FIELD_INVALID, "not a 32-bit"},
-	{"{\"protectedVmCount\": 1, \"protectedVmCount\": 9}", VSPC_FIELD_INVALID, "more than once"},
+	{ "{\"protectedVmCount\": 0}", VSPC_FIELD_VALUE, "" },
+	{ "{\"protectedVmCount\": 2147483647}", VSPC_FIELD_VALUE, "" },
+	{ "{}", VSPC_FIELD_ABSENT, "" },
+	{ "{\"protectedVmCount\": null}", VSPC_FIELD_NULL, "" },
+	{ "{\"protectedVmCount\": \"5\"}", VSPC_FIELD_INVALID, "is string, expected an integer" },
+	{ "{\"protectedVmCount\": true}", VSPC_FIELD_INVALID, "is boolean, expected an integer" },
+	{ "{\"protectedVmCount\": -1}", VSPC_FIELD_INVALID, "negative" },
+	{ "{\"protectedVmCount\": 5.5}", VSPC_FIELD_INVALID, "5.5, not a 32-bit whole number" },
+	{ "{\"protectedVmCount\": 5.0}", VSPC_FIELD_INVALID, "not a 32-bit whole number" },
+	{ "{\"protectedVmCount\": 2147483648}", VSPC_FIELD_INVALID, "not a 32-bit whole number" },
+	{ "{\"protectedVmCount\": 99999999999999999999}", VSPC_FIELD_INVALID, "not a 32-bit" },
+	{ "{\"protectedVmCount\": 1e999}", VSPC_FIELD_INVALID, "not a 32-bit" },
+	{ "{\"protectedVmCount\": 1, \"protectedVmCount\": 9}", VSPC_FIELD_INVALID,
+	  "more than once" },
 };
 
 static void test_count_field(void)
@@ -98,7 +103,7 @@ static void test_count_field(void)
 		snprintf(body, sizeof body, "{\"data\": %s}", count_cases[i].data);
 		vspc_decode_replication_job(body, strlen(body), &job, err, sizeof err);
 		tap_ok(job.protected_vm_count.f.state == count_cases[i].state &&
-			       strstr(job.protected_vm_count.f.problem, count_cases[i].problem) != NULL,
+			   strstr(job.protected_vm_count.f.problem, count_cases[i].problem) != NULL,
 		       "protectedVmCount in %s: '%s'", count_cases[i].data,
 		       job.protected_vm_count.f.problem);
 	}
@@ -108,14 +113,19 @@ static const struct {
 	const char *data;
 	enum vspc_field_state state;
 } uid_cases[] = {
-	{"{\"sourceWanAcceleratorUid\": \"11111111-2222-3333-4444-555555555555\"}", VSPC_FIELD_VALUE},
-	{"{\"sourceWanAcceleratorUid\": null}", VSPC_FIELD_NULL},
-	{"{\"sourceWanAcceleratorUid\": \"not-a-uuid\"}", VSPC_FIELD_INVALID},
-	{"{\"sourceWanAcceleratorUid\": 12}", VSPC_FIELD_INVALID},
-	{"{\"sourceWanAcceleratorUid\": \"11111111-2222-3333-4444-555555555555\\u0000\"}", VSPC_FIELD_INVALID},
-	{"{\"sourceWanAcceleratorUid\": \"11111111-2222-3333-4444-55555555555\"}", VSPC_FIELD_INVALID},
-	{"{\"sourceWanAcceleratorUid\": \"{1111111-2222-3333-4444-555555555555}\"}", VSPC_FIELD_INVALID},
-	{"{\"throughWanAccelerators\": \"true\", \"sourceWanAcceleratorUid\": null}", VSPC_FIELD_NULL},
+	{ "{\"sourceWanAcceleratorUid\": \"11111111-2222-3333-4444-555555555555\"}",
+	  VSPC_FIELD_VALUE },
+	{ "{\"sourceWanAcceleratorUid\": null}", VSPC_FIELD_NULL },
+	{ "{\"sourceWanAcceleratorUid\": \"not-a-uuid\"}", VSPC_FIELD_INVALID },
+	{ "{\"sourceWanAcceleratorUid\": 12}", VSPC_FIELD_INVALID },
+	{ "{\"sourceWanAcceleratorUid\": \"11111111-2222-3333-4444-555555555555\\u0000\"}",
+	  VSPC_FIELD_INVALID },
+	{ "{\"sourceWanAcceleratorUid\": \"11111111-2222-3333-4444-55555555555\"}",
+	  VSPC_FIELD_INVALID },
+	{ "{\"sourceWanAcceleratorUid\": \"{1111111-2222-3333-4444-555555555555}\"}",
+	  VSPC_FIELD_INVALID },
+	{ "{\"throughWanAccelerators\": \"true\", \"sourceWanAcceleratorUid\": null}",
+	  VSPC_FIELD_NULL },
 };
 
 static void test_uid_field(void)
@@ -127,8 +137,8 @@ static void test_uid_field(void)
 
 		snprintf(body, sizeof body, "{\"data\": %s}", uid_cases[i].data);
 		vspc_decode_replication_job(body, strlen(body), &job, err, sizeof err);
-		tap_ok(job.source_wan_uid.f.state == uid_cases[i].state, "sourceWanAcceleratorUid in %s",
-		       uid_cases[i].data);
+		tap_ok(job.source_wan_uid.f.state == uid_cases[i].state,
+		       "sourceWanAcceleratorUid in %s", uid_cases[i].data);
 	}
 	{
 		const char body[] = "{\"data\": {\"throughWanAccelerators\": \"true\"}}";
@@ -137,7 +147,7 @@ static void test_uid_field(void)
 
 		vspc_decode_replication_job(body, strlen(body), &job, err, sizeof err);
 		tap_ok(job.through_wan.f.state == VSPC_FIELD_INVALID &&
-			       strstr(job.through_wan.f.problem, "string") != NULL,
+			   strstr(job.through_wan.f.problem, "string") != NULL,
 		       "a boolean sent as a string is invalid");
 	}
 }
@@ -145,8 +155,8 @@ static void test_uid_field(void)
 static void test_errors(void)
 {
 	static const char throttled[] =
-		"{\"errors\": [{\"message\": \"Too many requests.\", \"type\": \"retryableLogical\","
-		" \"code\": 429, \"retryAfter\": 2}]}";
+	    "{\"errors\": [{\"message\": \"Too many requests.\", \"type\": \"retryableLogical\","
+	    " \"code\": 429, \"retryAfter\": 2}]}";
 	static const char two[] = "{\"errors\": [{\"message\": \"one\"}, {\"message\": \"two\"}]}";
 	struct vspc_error_info info;
 
@@ -166,45 +176,49 @@ static void test_urls(void)
 	char small[20];
 
 	tap_ok(vspc_replication_job_url(url, sizeof url, "vspc.example.com", 1280, SEED) &&
-		       strcmp(url, "https://vspc.example.com:1280/api/v3/infrastructure/backupServers/jobs/"
-				   "replicationVmJobs/" SEED) == 0,
+		   strcmp(url,
+			  "https://vspc.example.com:1280/api/v3/infrastructure/backupServers/jobs/"
+			  "replicationVmJobs/" SEED) == 0,
 	       "URL for a host name");
 	tap_ok(vspc_replication_job_url(url, sizeof url, "::1", 8443, SEED) &&
-		       strncmp(url, "https://[::1]:8443/api/v3/", 26) == 0,
+		   strncmp(url, "https://[::1]:8443/api/v3/", 26) == 0,
 	       "IPv6 literal is bracketed");
 	tap_ok(vspc_replication_job_url(url, sizeof url, "fe80::1%eth0", 1280, SEED) &&
-		       strncmp(url, "https://[fe80::1%25eth0]:1280/", 30) == 0,
+		   strncmp(url, "https://[fe80::1%25eth0]:1280/", 30) == 0,
 	       "IPv6 zone is percent-encoded");
-	tap_ok(!vspc_replication_job_url(small, sizeof small, "h", 1, SEED), "a URL that does not fit is refused");
+	tap_ok(!vspc_replication_job_url(small, sizeof small, "h", 1, SEED),
+	       "a URL that does not fit is refused");
 	tap_ok(vspc_uid_valid(SEED, 36) && !vspc_uid_valid(SEED, 35) &&
-		       !vspc_uid_valid("bc04d2e5-dd4c-4f85-af0e-424106a32a7g", 36) &&
-		       !vspc_uid_valid("bc04d2e5dd4c-4f85-af0e-424106a32a75-", 36),
+		   !vspc_uid_valid("bc04d2e5-dd4c-4f85-af0e-424106a32a7g", 36) &&
+		   !vspc_uid_valid("bc04d2e5dd4c-4f85-af0e-424106a32a75-", 36),
 	       "UUID validation");
 }
 
 static void test_session(void)
 {
 	static const char body[] =
-		"{\"data\": {\"instanceUid\": \"" SEED "\", \"name\": \"SQL \\\"to\\\" DR\","
-		" \"status\": \"Failed\", \"isEnabled\": true, \"lastRun\": \"2024-07-17T21:00:00-04:00\","
-		" \"lastEndTime\": \"2024-07-17T21:37:51.8-04:00\", \"lastDuration\": 2271,"
-		" \"transferredData\": 5368709120, \"failureMessage\": \"a\\r\\nb\","
-		" \"organizationUid\": \"11111111-2222-3333-4444-555555555555\","
-		" \"mappedOrganizationUid\": null, \"lastSessionTasks\": [{\"x\": 1}], \"schedule\": null}}";
+	    "{\"data\": {\"instanceUid\": \"" SEED "\", \"name\": \"SQL \\\"to\\\" DR\","
+	    " \"status\": \"Failed\", \"isEnabled\": true, \"lastRun\": \"2024-07-17T21:00:00-04:00\","
+	    " \"lastEndTime\": \"2024-07-17T21:37:51.8-04:00\", \"lastDuration\": 2271,"
+	    " \"transferredData\": 5368709120, \"failureMessage\": \"a\\r\\nb\","
+	    " \"organizationUid\": \"11111111-2222-3333-4444-555555555555\","
+	    " \"mappedOrganizationUid\": null, \"lastSessionTasks\": [{\"x\": 1}], \"schedule\": null}}";
 	struct vspc_job_session js;
 	char err[256] = "";
 
 	tap_ok(vspc_decode_job_session(body, strlen(body), &js, err, sizeof err) == VSPC_OK,
 	       "a BackupServerJob decodes (%s)", err);
 	tap_str_eq(js.name.value, "SQL \"to\" DR", "name");
-	tap_ok(js.status == VSPC_STATUS_FAILED && strcmp(js.status_text.value, "Failed") == 0, "status");
-	tap_ok(js.last_end_time.f.state == VSPC_FIELD_VALUE && js.last_end_time.epoch == 1721266671 &&
-		       strcmp(js.last_end_time.text, "2024-07-17T21:37:51.8-04:00") == 0,
+	tap_ok(js.status == VSPC_STATUS_FAILED && strcmp(js.status_text.value, "Failed") == 0,
+	       "status");
+	tap_ok(js.last_end_time.f.state == VSPC_FIELD_VALUE &&
+		   js.last_end_time.epoch == 1721266671 &&
+		   strcmp(js.last_end_time.text, "2024-07-17T21:37:51.8-04:00") == 0,
 	       "lastEndTime with offset and one fraction digit");
 	tap_ok(js.last_duration.value == 2271 && js.transferred_data.value == 5368709120LL,
 	       "duration and 64-bit transferred bytes");
 	tap_ok(js.failure_message.len == 4 && js.is_enabled.value &&
-		       js.mapped_organization_uid.f.state == VSPC_FIELD_NULL,
+		   js.mapped_organization_uid.f.state == VSPC_FIELD_NULL,
 	       "failure message, isEnabled, null mapped organization");
 }
 
@@ -213,10 +227,11 @@ static const struct {
 	const char *status;
 	enum vspc_status st;
 } statuses[] = {
-	{"\"status\": \"None\"", "None", VSPC_STATUS_NONE},
-	{"\"status\": \"WaitingRepository\"", "WaitingRepository", VSPC_STATUS_WAITING_REPOSITORY},
-	{"\"status\": \"Paused\"", "Paused", VSPC_STATUS_OTHER},
-	{"\"status\": \"success\"", "success", VSPC_STATUS_OTHER},
+	{ "\"status\": \"None\"", "None", VSPC_STATUS_NONE },
+	{ "\"status\": \"WaitingRepository\"", "WaitingRepository",
+	  VSPC_STATUS_WAITING_REPOSITORY },
+	{ "\"status\": \"Paused\"", "Paused", VSPC_STATUS_OTHER },
+	{ "\"status\": \"success\"", "success", VSPC_STATUS_OTHER },
 };
 
 static void test_session_fields(void)
@@ -228,21 +243,24 @@ static void test_session_fields(void)
 
 		snprintf(body, sizeof body, "{\"data\": {%s}}", statuses[i].field);
 		vspc_decode_job_session(body, strlen(body), &js, err, sizeof err);
-		tap_ok(js.status == statuses[i].st && strcmp(js.status_text.value, statuses[i].status) == 0,
-		       "status %s decodes as %s", statuses[i].status, vspc_status_name(statuses[i].st));
+		tap_ok(js.status == statuses[i].st &&
+			   strcmp(js.status_text.value, statuses[i].status) == 0,
+		       "status %s decodes as %s", statuses[i].status,
+		       vspc_status_name(statuses[i].st));
 	}
 	{
-		static const char bad[] = "{\"data\": {\"status\": 3, \"lastEndTime\": \"yesterday\","
-					  " \"isEnabled\": \"true\", \"lastDuration\": -1, \"name\": 5}}";
+		static const char bad[] =
+		    "{\"data\": {\"status\": 3, \"lastEndTime\": \"yesterday\","
+		    " \"isEnabled\": \"true\", \"lastDuration\": -1, \"name\": 5}}";
 		struct vspc_job_session js;
 		char err[64];
 
 		vspc_decode_job_session(bad, strlen(bad), &js, err, sizeof err);
 		tap_ok(js.status_text.f.state == VSPC_FIELD_INVALID &&
-			       js.last_end_time.f.state == VSPC_FIELD_INVALID &&
-			       js.is_enabled.f.state == VSPC_FIELD_INVALID &&
-			       js.last_duration.f.state == VSPC_FIELD_INVALID &&
-			       js.name.f.state == VSPC_FIELD_INVALID,
+			   js.last_end_time.f.state == VSPC_FIELD_INVALID &&
+			   js.is_enabled.f.state == VSPC_FIELD_INVALID &&
+			   js.last_duration.f.state == VSPC_FIELD_INVALID &&
+			   js.name.f.state == VSPC_FIELD_INVALID,
 		       "wrong types and shapes are invalid, each on its own");
 	}
 	{
@@ -258,7 +276,7 @@ static void test_session_fields(void)
 		snprintf(body, sizeof body, "{\"data\": {\"name\": \"%s\"}}", name);
 		vspc_decode_job_session(body, strlen(body), &js, err, sizeof err);
 		tap_ok(js.name.f.state == VSPC_FIELD_VALUE && js.name.len == 254 &&
-			       js.name.len < VSPC_NAME_MAX,
+			   js.name.len < VSPC_NAME_MAX,
 		       "a long name is cut at a character boundary (%zu bytes)", js.name.len);
 	}
 }
@@ -266,10 +284,10 @@ static void test_session_fields(void)
 static void test_collection(void)
 {
 	static const char item_text[] =
-		"{\"instanceUid\": \"" SEED "\", \"protectedVmCount\": 3,"
-		" \"_embedded\": {\"backupServerJob\": {\"name\": \"A\", \"status\": \"Success\"}}}";
+	    "{\"instanceUid\": \"" SEED "\", \"protectedVmCount\": 3,"
+	    " \"_embedded\": {\"backupServerJob\": {\"name\": \"A\", \"status\": \"Success\"}}}";
 	static const char rest_text[] =
-		"{\"data\": [], \"meta\": {\"pagingInfo\": {\"total\": 1200, \"count\": 500, \"offset\": 500}}}";
+	    "{\"data\": [], \"meta\": {\"pagingInfo\": {\"total\": 1200, \"count\": 500, \"offset\": 500}}}";
 	struct json_doc *doc = NULL;
 	struct vspc_replication_job job;
 	struct vspc_job_session js;
@@ -278,14 +296,15 @@ static void test_collection(void)
 	char err[200] = "";
 
 	json_parse(item_text, strlen(item_text), &doc, err, sizeof err);
-	tap_ok(vspc_decode_collection_item(json_root(doc), &job, &js, &has, err, sizeof err) == VSPC_OK &&
-		       has && job.protected_vm_count.value == 3 && strcmp(js.name.value, "A") == 0,
+	tap_ok(vspc_decode_collection_item(json_root(doc), &job, &js, &has, err, sizeof err) ==
+		       VSPC_OK &&
+		   has && job.protected_vm_count.value == 3 && strcmp(js.name.value, "A") == 0,
 	       "a collection item carries its BackupServerJob");
 	json_free(doc);
 	json_parse("42", 2, &doc, err, sizeof err);
 	tap_ok(vspc_decode_collection_item(json_root(doc), &job, &js, &has, err, sizeof err) ==
-			       VSPC_ERR_ENVELOPE &&
-		       strstr(err, "number") != NULL,
+		       VSPC_ERR_ENVELOPE &&
+		   strstr(err, "number") != NULL,
 	       "an item that is not an object is refused (%s)", err);
 	json_free(doc);
 	json_parse("{\"protectedVmCount\": 1}", 23, &doc, err, sizeof err);
@@ -295,7 +314,7 @@ static void test_collection(void)
 
 	json_parse(rest_text, strlen(rest_text), &doc, err, sizeof err);
 	tap_ok(vspc_decode_page_rest(doc, &paging, err, sizeof err) == VSPC_OK && paging.present &&
-		       paging.total == 1200 && paging.count == 500 && paging.offset == 500,
+		   paging.total == 1200 && paging.count == 500 && paging.offset == 500,
 	       "pagingInfo is read");
 	json_free(doc);
 	json_parse("{\"data\": [], \"meta\": null}", 26, &doc, err, sizeof err);
@@ -304,15 +323,16 @@ static void test_collection(void)
 	json_free(doc);
 	json_parse("{\"data\": {}}", 12, &doc, err, sizeof err);
 	tap_ok(vspc_decode_page_rest(doc, &paging, err, sizeof err) == VSPC_ERR_ENVELOPE &&
-		       strstr(err, "expected an array") != NULL,
+		   strstr(err, "expected an array") != NULL,
 	       "data must be an array (%s)", err);
 	json_free(doc);
 	json_parse("{\"meta\": null}", 14, &doc, err, sizeof err);
 	tap_ok(vspc_decode_page_rest(doc, &paging, err, sizeof err) == VSPC_ERR_ENVELOPE,
 	       "a page without data is refused (%s)", err);
 	json_free(doc);
-	json_parse("{\"data\": [], \"meta\": {\"pagingInfo\": {\"total\": \"9\", \"count\": 0, \"offset\": 0}}}", 77,
-		   &doc, err, sizeof err);
+	json_parse(
+	    "{\"data\": [], \"meta\": {\"pagingInfo\": {\"total\": \"9\", \"count\": 0, \"offset\": 0}}}",
+	    77, &doc, err, sizeof err);
 	tap_ok(vspc_decode_page_rest(doc, &paging, err, sizeof err) == VSPC_ERR_ENVELOPE,
 	       "pagingInfo with a string total is refused (%s)", err);
 	json_free(doc);
@@ -323,14 +343,17 @@ static void test_more_urls(void)
 	char url[512];
 
 	tap_ok(vspc_job_url(url, sizeof url, "h", 1280, SEED) &&
-		       strcmp(url, "https://h:1280/api/v3/infrastructure/backupServers/jobs/" SEED) == 0,
+		   strcmp(url, "https://h:1280/api/v3/infrastructure/backupServers/jobs/" SEED) ==
+		       0,
 	       "job URL");
-	tap_ok(vspc_collection_url(url, sizeof url, "h", 1280, NULL, 500, 1000) &&
-		       strcmp(url, "https://h:1280/api/v3/infrastructure/backupServers/jobs/replicationVmJobs"
-				   "?expand=BackupServerJob&limit=500&offset=1000") == 0,
-	       "collection URL");
+	tap_ok(
+	    vspc_collection_url(url, sizeof url, "h", 1280, NULL, 500, 1000) &&
+		strcmp(url,
+		       "https://h:1280/api/v3/infrastructure/backupServers/jobs/replicationVmJobs"
+		       "?expand=BackupServerJob&limit=500&offset=1000") == 0,
+	    "collection URL");
 	tap_ok(vspc_collection_url(url, sizeof url, "h", 1280, SEED, 500, 0) &&
-		       strstr(url, "/backupServers/" SEED "/jobs/replicationVmJobs?expand=") != NULL,
+		   strstr(url, "/backupServers/" SEED "/jobs/replicationVmJobs?expand=") != NULL,
 	       "collection URL of one backup server");
 }
 

@@ -6,8 +6,8 @@
 # directory and never writes into the source tree.  TAP goes to stdout,
 # pytest's own report to stderr (the test's .log file).
 #
-#   PLUGIN=/path/to/check_vspc_replication tests/run-e2e [pytest args]
-#   PLUGIN_WRAPPER='valgrind --error-exitcode=99 -q' tests/run-e2e
+#   PLUGIN=/path/to/check_vspc_replication tests/run-e2e.sh [pytest args]
+#   PLUGIN_WRAPPER='valgrind --error-exitcode=99 -q' tests/run-e2e.sh
 
 if [ -z "${srcdir:-}" ]; then
 	srcdir=$(dirname "$0")/..

@@ -65,9 +65,10 @@ printf '%s\n' "$token" >token
 printf '%s\n' "not-the-token" >wrong-token
 chmod 600 token wrong-token
 
+# The collections list the built-in jobs and 1200 generated ones.
 PYTHONDONTWRITEBYTECODE=1 "$python" "$here/vspc_sim.py" \
 	--cert pki/server.pem --key pki/server.key --token-file token \
-	--bind 127.0.0.1 --port 0 >sim.out 2>sim.err &
+	--bind 127.0.0.1 --port 0 --fleet 1200 >sim.out 2>sim.err &
 simpid=$!
 
 port=
@@ -123,6 +124,31 @@ show() {
 	fi
 }
 
+# show_list TITLE ARGS...: a --list run, which prints no status line
+show_list() {
+	title=$1
+	shift
+	runs=$((runs + 1))
+	echo
+	echo "== $title"
+	echo "\$ check_vspc_replication $*"
+	"$PLUGIN" "$@" >out 2>err
+	rc=$?
+	cat out
+	cat out err >>all-output
+	if [ -s err ]; then
+		echo "!! stderr was not empty:"
+		cat err
+		failures=$((failures + 1))
+	fi
+	if [ "$rc" -eq 0 ] && head -n 1 out | grep -q "UID.*NAME.*STATUS"; then
+		echo "[exit code 0: the listing worked, as expected]"
+	else
+		echo "!! exit code $rc or no table header, expected 0 and a table"
+		failures=$((failures + 1))
+	fi
+}
+
 c="-H 127.0.0.1 -p $port --ca-file pki/ca.pem -T token"
 
 # $c is split into words on purpose.
@@ -161,6 +187,22 @@ show 3 "UNKNOWN: a bad argument, caught before any network traffic" \
 
 show 0 "OK, with -vvv: the HTTP exchange, the token masked" \
 	$c -j $SEED -vvv
+
+show 1 "WARNING: the seed job's last session ended over 30 minutes ago" \
+	$c -j $SEED --max-age-warning=30m --max-age-critical=1d
+
+show 2 "CRITICAL: every replication job (--all), some of them failed" \
+	$c --all --max-age-warning=26h
+
+show 0 "OK: two named jobs, at least two expected" \
+	$c --all --name 'Replica seed*' --name CloudReplicaJob --min-jobs=2 \
+	--perfdata-per-job
+
+show 2 "CRITICAL: no job matches, but at least one is expected" \
+	$c --all --name 'Nightly*' --min-jobs=1
+
+show_list "A listing for people: the jobs named Replica 0000*" \
+	$c --list --name 'Replica 0000*'
 
 if grep -q -- "$token" all-output; then
 	echo "!! the token was printed"

@@ -1,10 +1,18 @@
 #!/usr/bin/env python3
 """Veeam Service Provider Console (VSPC) REST API v3 simulator.
 
-Serves GET /api/v3/infrastructure/backupServers/jobs/replicationVmJobs/{jobUid}
-over real HTTPS (HTTP/1.1, keep-alive, Content-Length) the way VSPC 9.2 (API
-3.6.2) does, and misbehaves on request so that check_vspc_replication can be
-tested against everything a server or a network can do to it.
+Serves, over real HTTPS (HTTP/1.1, keep-alive, Content-Length), the way
+VSPC 9.2 (API 3.6.2) does:
+  GET /api/v3/infrastructure/backupServers/jobs/replicationVmJobs/{jobUid}
+      one BackupServerReplicationVmJob
+  GET /api/v3/infrastructure/backupServers/jobs/{jobUid}
+      one BackupServerJob (name, status, lastEndTime, isEnabled, ...)
+  GET /api/v3/infrastructure/backupServers/jobs/replicationVmJobs
+  GET /api/v3/infrastructure/backupServers/{uid}/jobs/replicationVmJobs
+      the collections, all jobs or one backup server's
+      (?expand=BackupServerJob&limit=&offset=&filter=)
+and misbehaves on request so that check_vspc_replication can be tested
+against everything a server or a network can do to it.
 
 Standard library only.  Used two ways:
   * imported by tests/e2e (in-process, scenarios changed at run time, every
@@ -13,12 +21,18 @@ Standard library only.  Used two ways:
       python3 tests/vspc_sim.py --make-certs DIR
       python3 tests/vspc_sim.py --cert DIR/server.pem --key DIR/server.key \
           --token-file TOKENFILE [--bind 127.0.0.1] [--port 0] [--fixtures F]
+          [--fleet N] [--fleet-seed S]
     prints "PORT <n>" on stdout once listening and runs until killed.
 
-Scenarios are configured per job UID.  A scenario is one step (a dict) or a
-dict {"steps": [step, ...]}: request n of that UID is answered by step n, the
-last step repeating (so [429, 200] means "first request 429, then 200").
+Single-job scenarios are configured per (endpoint, job UID): set_job() for
+the replication endpoint, set_bsjob() for the BackupServerJob endpoint.  A
+scenario is one step (a dict) or a dict {"steps": [step, ...]}: request n of
+that endpoint and UID is answered by step n, the last step repeating (so
+[429, 200] means "first request 429, then 200").
 Step keys:
+  job           a job spec (see below): 200 with the envelope, the object
+                built when the request is served (timestamps relative to
+                that moment)
   data          job object: 200 with the {"data","meta","errors"} envelope;
                 key order varies per request unless "shuffle": false
   error         {"status", "message", "type", "code", ...extra keys}: the
@@ -32,21 +46,90 @@ Step keys:
                 the end of the connection)
   extra_length  announce Content-Length this much longer than the body,
                 send the body, then close (a response cut short)
+  truncate      send only the first n bytes of the body (Content-Length
+                matching them: well framed, but cut-short JSON)
   http_version  "HTTP/1.1" (default) or "HTTP/1.0"
   close         send Connection: close and close after the answer
   delay         seconds to wait before answering
   action        "hang" (read the request, never answer), "drip_headers",
                 "drip_body" (one byte every 0.5 s, forever), "reset" (TCP
                 RST after the request), "close" (close without answering)
-In a fixtures file (JSON: {uid: scenario}) use body_b64 for raw bytes.
+In a fixtures file (JSON: {uid: scenario}, or {"jobs": {uid: scenario},
+"backupServerJobs": {uid: scenario}, "fleet": fleet}) use body_b64 for raw
+bytes.
+
+Job spec (a dict; every key optional but uid):
+  uid, unique_uid, name, description
+  status        BackupServerJob.status, any JSON value (default "Success")
+  enabled       isEnabled (default true; any JSON value)
+  end_age       lastEndTime is this many seconds before the whole second in
+                which the request is served (default 3600; None: null)
+  end_shape     how lastEndTime is written: [frac<d> | .<digits>] then Z or
+                +hh:mm / -hh:mm, e.g. "frac7-07:00" (.0000000-07:00),
+                ".8-04:00", "Z", ".123Z", "+05:30".  Fraction digits are
+                appended to the whole second: ".8" means 0.8 s later.
+                Default "-04:00" (no fraction).
+  last_end      lastEndTime verbatim (any JSON value), instead of end_age
+  duration      lastDuration in seconds (default 402; None: null); lastRun
+                is lastEndTime minus duration, same shape
+  last_run      lastRun verbatim
+  transferred   transferredData in bytes (default 16115584998)
+  failure       failureMessage (default: two lines for Warning and Failed,
+                null otherwise); lines end with \r\n
+  never_run     status "None" (unless given) and lastRun, lastEndTime,
+                lastDuration, transferredData null
+  server, org, mapped_org   backupServerUid, organizationUid,
+                mappedOrganizationUid (default: org)
+  tasks         number of lastSessionTasks (default 1)
+  protected, cloud, cloud_host, target_host, source_wan, target_wan,
+  through_wan   the replication job's fields
+  job_extra / job_omit      keys set on / removed from the BackupServerJob
+  repl_extra / repl_omit    keys set on / removed from the replication job
+  embedded      false: no _embedded in collections even with expand
+  decoy         false: the single replication answer carries no decoy
+                _embedded (by default it carries one that contradicts the
+                BackupServerJob endpoint: status Failed, disabled)
+
+Fleet (set_fleet(); the collections): a dict
+  jobs          explicit job specs, first in the list
+  count, seed   that many generated jobs after them, made lazily and
+                deterministically from (seed, index): names like
+                "Replica 00042 SQL", a mix of statuses, timestamp shapes,
+                organizations (FLEET_ORGS) and backup servers
+                (FLEET_SERVERS); UIDs f1ee7SSS-0000-4000-8000-IIIIIIIIIIII,
+                also served by the single-job endpoints
+  max_limit     largest limit accepted (default 500); limit outside
+                1..max_limit, a bad offset or filter answer 400
+  pages         {offset: scenario}: the page at that offset is answered by
+                the scenario's steps; a step without body keys (only
+                delay, framing, extra_length, truncate, close, ...) sends
+                the real page with that misbehaviour
+  stall_at      pages at this offset or later hold no items (total as
+                before): stalled paging
+  grow_at, shrink_at   {offset: n}: from that offset on, n jobs more (at
+                the end) / n jobs fewer (from the end)
+  insert_at     {offset: n}: from that offset on, n new jobs at the front:
+                items shift, the next page repeats items (duplicates)
+  total_override, count_override   {offset: n}: pagingInfo.total / count
+                reported for that page
+  oversize      {offset: n}: that page holds n items whatever the limit
+  paging        "meta" (default), "null" (meta null), "absent" (no meta),
+                "empty" (meta {})
+  meta_first    None (default: alternates per page), true or false
+  non_objects   {index: value}: the item at that index is that value
+  big_tasks     {index: n}: that job has n lastSessionTasks
+  unknown_server  "empty" (default: 200 with no jobs) or "404"
+  shuffle       false: keep the key order of the items
 """
 
 import argparse
 import base64
 import copy
+import datetime
 import json
 import os
 import random
+import re
 import select
 import signal
 import socket
@@ -56,11 +139,15 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import uuid
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 
-API_PREFIX = "/api/v3/infrastructure/backupServers/jobs/replicationVmJobs/"
+BASE_PATH = "/api/v3/infrastructure/backupServers/"
+API_PREFIX = BASE_PATH + "jobs/replicationVmJobs/"
+JOB_PREFIX = BASE_PATH + "jobs/"
+COLLECTION_PATH = BASE_PATH + "jobs/replicationVmJobs"
 LATEST_API_VERSION = "3.6.2"
 MIB = 1024 * 1024
 ZERO_UUID = "00000000-0000-0000-0000-000000000000"
@@ -92,6 +179,8 @@ EMPTY_JOB_UID = "0e0e0e0e-0000-4000-8000-000000000000"
 
 MSG_UNAUTHORIZED = "Authorization has been denied for this request."
 MSG_JOB_MISSING = "Backup server replication VM job does not exist."
+MSG_BSJOB_MISSING = "Backup server job does not exist."
+MSG_SERVER_MISSING = "Backup server does not exist."
 MSG_NO_ROUTE = "The requested resource does not exist."
 MSG_SERVER_ERROR = "Internal server error. Contact your service provider."
 
@@ -291,6 +380,449 @@ def default_jobs():
     }
 
 
+# --------------------------------------------------------------------------
+# Job specs: one description, both endpoints and the collections
+# --------------------------------------------------------------------------
+
+DEFAULT_SERVER = "c44ed101-1989-480a-9668-6cb0868bc176"
+DEFAULT_ORG = "61204df8-9cd3-4645-b905-3cc298a94386"
+DEFAULT_LOCATION = "757dd2a9-b65c-483a-823a-fbfa77cb911f"
+
+# Pools the generated fleet draws from.
+FLEET_SERVERS = (DEFAULT_SERVER,
+                 "2d6a9f0e-7c3b-4e15-9a8d-6b5c4f3e2d1a",
+                 "8f7e6d5c-4b3a-4291-8f0e-1d2c3b4a5f6e",
+                 "4a3b2c1d-0e9f-4a8b-b7c6-d5e4f3a2b1c0")
+FLEET_ORGS = (DEFAULT_ORG,
+              "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+              "5f4e3d2c-1b0a-4f9e-8d7c-6b5a4f3e2d1c",
+              "9b8a7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d",
+              "3c4d5e6f-7a8b-4c9d-ae0f-1a2b3c4d5e6f")
+FLEET_SUFFIXES = ("SQL", "Exchange", "Web", "File", "DC", "ERP")
+# (status, weight out of 1000)
+FLEET_STATUSES = (("Success", 700), ("Warning", 80), ("Failed", 50),
+                  ("Running", 40), ("Idle", 30), ("None", 30),
+                  ("Starting", 10), ("Stopping", 10), ("Enabling", 10),
+                  ("Disabling", 10), ("WaitingTape", 10),
+                  ("WaitingRepository", 10), ("Unknown", 5), ("Paused", 5))
+FLEET_SHAPES = ("-04:00", ".8-04:00", ".48-04:00", ".763-04:00",
+                ".0000000-07:00", "Z", ".123Z", "+05:30", ".5+05:30",
+                ".9999999+00:00", ".1234567-07:00", "+14:00", "-12:00")
+# Every status value of the 3.6.2 schema.
+JOB_STATUSES = ("Unknown", "None", "Idle", "Success", "Warning", "Failed",
+                "Running", "Starting", "Stopping", "Enabling", "Disabling",
+                "WaitingTape", "WaitingRepository")
+
+_SHAPE_RE = re.compile(
+    r"^(?:frac([0-7])|\.([0-9]+))?(Z|[+-][0-9]{2}:[0-9]{2})$")
+_FLEET_UID_RE = re.compile(
+    r"^f1ee7([0-9a-f]{3})-0000-4000-8000-([0-9a-f]{12})$")
+_FRONT_BASE = 0xF00000000  # generated indices of jobs inserted at the front
+
+
+def parse_shape(shape):
+    """'frac7-07:00' -> ('0000000', '-07:00', -25200); '.8Z' -> ('8', 'Z', 0);
+    fraction None when the shape has none."""
+    m = _SHAPE_RE.match(shape)
+    if not m:
+        raise ValueError("bad timestamp shape %r" % shape)
+    digits = None
+    if m.group(1) is not None:
+        digits = "0" * int(m.group(1)) or None
+    elif m.group(2) is not None:
+        digits = m.group(2)
+    off = m.group(3)
+    secs = 0
+    if off != "Z":
+        secs = int(off[1:3]) * 3600 + int(off[4:6]) * 60
+        if off[0] == "-":
+            secs = -secs
+    return digits, off, secs
+
+
+def format_time(epoch, shape="-04:00"):
+    """The whole second epoch (UTC) written in shape."""
+    digits, off, secs = parse_shape(shape)
+    t = datetime.datetime(1970, 1, 1) + datetime.timedelta(
+        seconds=int(epoch) + secs)
+    text = t.strftime("%Y-%m-%dT%H:%M:%S")
+    if digits:
+        text += "." + digits
+    return text + off
+
+
+def shape_fraction(shape):
+    digits, _, _ = parse_shape(shape)
+    return int(digits) / 10 ** len(digits) if digits else 0.0
+
+
+def fleet_uid(seed, index):
+    return "f1ee7%03x-0000-4000-8000-%012x" % (seed & 0xfff, index)
+
+
+def _unique_uid(uid):
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "vspc-sim:" + str(uid)))
+
+
+def _failure_text(spec, status):
+    name = spec.get("name") or "vm01"
+    if status == "Failed":
+        return ("Error: Failed to connect to the replica host 10.0.0.17\r\n"
+                "Processing %s Error: Task failed: the network path was "
+                "not found.\r\n" % name)
+    if status == "Warning":
+        return ("%s:\r\nOne or more source networks were possibly mapped "
+                "onto the same cloud network. Simultaneous partial "
+                "failovers of VMs residing on those networks may result in "
+                "issues.\r\n" % name)
+    return None
+
+
+def _session_tasks(spec, count, status, end_epoch, shape):
+    tstatus = status if status in ("Success", "Warning", "Failed") \
+        else "Success"
+    msgs = [] if tstatus == "Success" else [
+        "Task finished with %s." % tstatus.lower()]
+    start = end_epoch - 381 if end_epoch is not None else None
+    tasks = []
+    base = spec["uid"]
+    for i in range(count):
+        tasks.append({
+            "instanceUid": str(uuid.uuid5(uuid.NAMESPACE_OID,
+                                          "%s/%d" % (base, i))),
+            "objectUid": str(uuid.uuid5(uuid.NAMESPACE_X500,
+                                        "%s/%d" % (base, i))),
+            "objectName": "vm%05d" % i,
+            "totalObjects": 6,
+            "processedObjects": 6,
+            "readDataSize": 24234688512,
+            "transferredDataSize": 16115584998,
+            "startTime": None if start is None else format_time(start, shape),
+            "endTime": None if end_epoch is None else format_time(
+                end_epoch - 10, shape),
+            "duration": 381,
+            "failureMessages": list(msgs),
+            "status": tstatus,
+        })
+    return tasks
+
+
+def backup_server_job(spec, anchor):
+    """The BackupServerJob described by spec, lastEndTime and friends
+    relative to anchor (a whole second, UTC epoch).  Returns (job, end)
+    with end the moment lastEndTime stands for as (whole seconds,
+    fraction) -- a float epoch cannot hold .9999999 -- or None."""
+    uid = spec["uid"]
+    never = bool(spec.get("never_run"))
+    status = spec.get("status", "None" if never else "Success")
+    shape = spec.get("end_shape", "-04:00")
+    end_epoch = None
+    if "last_end" in spec:
+        last_end = spec["last_end"]
+    elif never or spec.get("end_age", 3600) is None:
+        last_end = None
+    else:
+        end_epoch = anchor - int(spec.get("end_age", 3600))
+        last_end = format_time(end_epoch, shape)
+    duration = None if never else spec.get("duration", 402)
+    if "last_run" in spec:
+        last_run = spec["last_run"]
+    elif end_epoch is not None:
+        last_run = format_time(end_epoch - (duration or 0), shape)
+    else:
+        last_run = None
+    org = spec.get("org", DEFAULT_ORG)
+    cloud = bool(spec.get("cloud", False))
+    ntasks = 0 if never else int(spec.get("tasks", 1))
+    job = {
+        "instanceUid": uid,
+        "uniqueUid": spec.get("unique_uid") or _unique_uid(uid),
+        "name": spec.get("name", "Replica job " + str(uid)[:8]),
+        "description": spec.get(
+            "description", "Created by Powershell at 7/17/2024 6:48:08 PM."),
+        "createdBy": "R2VBR\\Administrator",
+        "creationTime": format_time(anchor - 90 * 86400 + 1234,
+                                    ".683-04:00"),
+        "backupServerUid": spec.get("server", DEFAULT_SERVER),
+        "locationUid": DEFAULT_LOCATION,
+        "siteUid": "c9c0e1c7-b756-4d52-a790-eb9f51ea9091" if cloud else None,
+        "organizationUid": org,
+        "mappedOrganizationUid": spec.get("mapped_org", org),
+        "status": status,
+        "type": "ReplicationVM",
+        "lastRun": last_run,
+        "lastEndTime": last_end,
+        "lastDuration": duration,
+        "processingRate": None if never else 127782020.0,
+        "avgDuration": None if never else 402,
+        "transferredData": None if never else spec.get("transferred",
+                                                       16115584998),
+        "backupChainSize": 0,
+        "bottleneck": "None" if never else "Target",
+        "isEnabled": spec.get("enabled", True),
+        "scheduleType": "Daily",
+        "schedule": {
+            "startDateTime": "2024-07-17T22:00:00-04:00",
+            "startDateTimeUtc": "2024-07-18T02:00:00Z",
+            "dailyScheduleOptions": {
+                "kind": "Everyday", "days": ["Sunday", "Monday", "Tuesday",
+                                             "Wednesday", "Thursday",
+                                             "Friday", "Saturday"],
+                "time": "22:00:00", "timeUtc": "02:00:00"},
+            "monthlyScheduleOptions": None,
+            "periodicallyScheduleOptions": None,
+            "backupWindowOptions": None,
+            "continuousScheduleEnabled": False,
+            "chainingOptions": None},
+        "failureMessage": spec["failure"] if "failure" in spec
+        else _failure_text(spec, status),
+        "targetType": "Cloud" if cloud else "Local",
+        "destination": "Hardware plan 1" if cloud else "Replica host 2",
+        "retentionLimit": 7,
+        "retentionLimitType": "RestorePoints",
+        "isGfsOptionEnabled": False,
+        "lastSessionTasks": _session_tasks(spec, ntasks, status, end_epoch,
+                                           shape),
+    }
+    job.update(spec.get("job_extra") or {})
+    for key in spec.get("job_omit") or ():
+        job.pop(key, None)
+    end = None
+    if end_epoch is not None:
+        end = (end_epoch, shape_fraction(shape))
+    return job, end
+
+
+def replication_job(spec, embedded=None):
+    """The BackupServerReplicationVmJob described by spec, with
+    embedded as _embedded.backupServerJob when given."""
+    uid = spec["uid"]
+    cloud = bool(spec.get("cloud", False))
+    job = {
+        "instanceUid": uid,
+        "uniqueUid": spec.get("unique_uid") or _unique_uid(uid),
+        "protectedVmCount": spec.get("protected", 5),
+        "isCloudJob": cloud,
+        "cloudHostUid": spec.get("cloud_host", CLOUD_HOST if cloud else None),
+        "targetHostUid": spec.get("target_host",
+                                  ZERO_UUID if cloud else SEED_TARGET_HOST),
+        "sourceWanAcceleratorUid": spec.get("source_wan"),
+        "targetWanAcceleratorUid": spec.get("target_wan"),
+        "throughWanAccelerators": spec.get("through_wan", False),
+    }
+    if embedded is not None:
+        job["_embedded"] = {"backupServerJob": embedded}
+    job.update(spec.get("repl_extra") or {})
+    for key in spec.get("repl_omit") or ():
+        job.pop(key, None)
+    return job
+
+
+def decoy_job(uid):
+    """What a plugin must not read in single-job mode: an _embedded job in
+    the replication answer that contradicts the BackupServerJob endpoint."""
+    return {"instanceUid": uid, "name": "DECOY embedded job",
+            "status": "Failed", "isEnabled": False,
+            "lastEndTime": "2001-01-01T00:00:00Z", "lastDuration": 1,
+            "failureMessage": "DECOY\r\n", "transferredData": 1}
+
+
+def generated_spec(seed, index):
+    """Generated fleet job number index (deterministic)."""
+    rnd = random.Random(seed * 1000003 + index)
+    pick = rnd.randrange(1000)
+    status = FLEET_STATUSES[-1][0]
+    for name, weight in FLEET_STATUSES:
+        if pick < weight:
+            status = name
+            break
+        pick -= weight
+    org = FLEET_ORGS[rnd.randrange(len(FLEET_ORGS))]
+    mapped = org if rnd.randrange(10) else FLEET_ORGS[
+        rnd.randrange(len(FLEET_ORGS))]
+    cloud = rnd.randrange(5) == 0
+    wan = (not cloud) and rnd.randrange(8) == 0
+    spec = {
+        "uid": fleet_uid(seed, index),
+        "name": "Replica %05d %s" % (index, FLEET_SUFFIXES[index % 6]),
+        "status": status,
+        "enabled": rnd.randrange(100) >= 3,
+        "server": FLEET_SERVERS[rnd.randrange(len(FLEET_SERVERS))],
+        "org": org, "mapped_org": mapped,
+        "protected": rnd.randrange(1, 41),
+        "end_age": 600 + rnd.randrange(40000),
+        "end_shape": FLEET_SHAPES[rnd.randrange(len(FLEET_SHAPES))],
+        "duration": 30 + rnd.randrange(3600),
+        "transferred": rnd.randrange(10 ** 12),
+        "cloud": cloud, "through_wan": wan,
+    }
+    if wan:
+        spec["source_wan"] = WAN_SOURCE_WAN
+        spec["target_wan"] = WAN_TARGET_WAN
+    if status == "None":
+        spec["never_run"] = True
+    return spec
+
+
+def builtin_specs():
+    """Job specs of the built-in jobs: their BackupServerJob endpoint and
+    the default fleet."""
+    return {
+        SEED_UID: {"uid": SEED_UID, "unique_uid": SEED_UNIQUE_UID,
+                   "name": "Replica seed SQL", "status": "Success",
+                   "end_age": 3600, "protected": 5,
+                   "source_wan": SEED_SOURCE_WAN,
+                   "target_wan": SEED_TARGET_WAN,
+                   "target_host": SEED_TARGET_HOST},
+        CLOUD_UID: {"uid": CLOUD_UID, "name": "CloudReplicaJob",
+                    "status": "Success", "end_age": 5400, "protected": 1,
+                    "cloud": True, "end_shape": ".48-04:00"},
+        WAN_UID: {"uid": WAN_UID, "name": "Replica WAN Exchange",
+                  "status": "Success", "end_age": 7200, "protected": 12,
+                  "through_wan": True, "source_wan": WAN_SOURCE_WAN,
+                  "target_wan": WAN_TARGET_WAN,
+                  "target_host": WAN_TARGET_HOST, "end_shape": "Z"},
+        SPEC_EXAMPLE_UID: {"uid": SPEC_EXAMPLE_UID, "name": "ReplicationJob2",
+                           "status": "Success", "end_age": 600,
+                           "protected": 1, "cloud": True,
+                           "end_shape": ".0000000-07:00"},
+        EMPTY_JOB_UID: {"uid": EMPTY_JOB_UID, "name": "Replica empty",
+                        "status": "Success", "end_age": 1800,
+                        "protected": 0, "end_shape": "+05:30"},
+        BAD_TYPE_UID: {"uid": BAD_TYPE_UID, "name": "Replica bad type",
+                       "status": "Success", "end_age": 1800},
+    }
+
+
+def default_bsjobs():
+    """Built-in BackupServerJob scenarios: uid -> scenario."""
+    out = {uid: {"job": spec} for uid, spec in builtin_specs().items()}
+    out[SERVER_ERROR_UID] = {"error": {"status": 520,
+                                       "message": MSG_SERVER_ERROR,
+                                       "type": "unspecified", "code": 500}}
+    return out
+
+
+def default_fleet():
+    specs = builtin_specs()
+    return {"jobs": [specs[u] for u in (SEED_UID, CLOUD_UID, WAN_UID,
+                                        SPEC_EXAMPLE_UID, EMPTY_JOB_UID)]}
+
+
+# Generated specs, shared by every Fleet: (seed, index) -> spec
+_GENERATED = {}
+_GENERATED_LOCK = threading.Lock()
+
+
+class Fleet:
+    """The collections' jobs.  Nothing but the specs asked for is ever
+    made, and a page's JSON is made item by item."""
+
+    _KNOWN = {"jobs", "count", "seed", "max_limit", "pages", "stall_at",
+              "grow_at", "shrink_at", "insert_at", "total_override",
+              "count_override", "oversize", "paging", "meta_first",
+              "non_objects", "big_tasks", "unknown_server", "shuffle"}
+
+    def __init__(self, spec=None):
+        spec = dict(spec or {})
+        unknown = set(spec) - self._KNOWN
+        if unknown:
+            raise ValueError("unknown fleet keys %s" % sorted(unknown))
+        self.explicit = [dict(s) for s in spec.get("jobs", [])]
+        for s in self.explicit:
+            if "uid" not in s:
+                raise ValueError("fleet job without uid")
+        self.count = int(spec.get("count", 0))
+        self.seed = int(spec.get("seed", 1))
+        self.max_limit = int(spec.get("max_limit", 500))
+        self.pages = {int(k): _Scenario(v)
+                      for k, v in (spec.get("pages") or {}).items()}
+        self.stall_at = spec.get("stall_at")
+
+        def offsets(key):
+            return sorted((int(k), int(v))
+                          for k, v in (spec.get(key) or {}).items())
+        self.grow_at = offsets("grow_at")
+        self.shrink_at = offsets("shrink_at")
+        self.insert_at = offsets("insert_at")
+        self.total_override = {int(k): v for k, v in
+                               (spec.get("total_override") or {}).items()}
+        self.count_override = {int(k): v for k, v in
+                               (spec.get("count_override") or {}).items()}
+        self.oversize = {int(k): int(v) for k, v in
+                         (spec.get("oversize") or {}).items()}
+        self.paging = spec.get("paging", "meta")
+        if self.paging not in ("meta", "null", "absent", "empty"):
+            raise ValueError("paging must be meta, null, absent or empty")
+        self.meta_first = spec.get("meta_first")
+        self.non_objects = {int(k): v for k, v in
+                            (spec.get("non_objects") or {}).items()}
+        self.big_tasks = {int(k): int(v) for k, v in
+                          (spec.get("big_tasks") or {}).items()}
+        self.unknown_server = spec.get("unknown_server", "empty")
+        self.shuffle = spec.get("shuffle", True)
+
+    # -- the list as a request at a given offset sees it --------------------
+    @staticmethod
+    def _applied(changes, offset):
+        return sum(n for at, n in changes if offset >= at)
+
+    def view(self, offset):
+        """(front, base): the number of jobs inserted at the front, and of
+        jobs of the list as it was (grown or shrunk at its end)."""
+        front = self._applied(self.insert_at, offset)
+        grow = self._applied(self.grow_at, offset)
+        shrink = self._applied(self.shrink_at, offset)
+        base = len(self.explicit) + self.count + grow
+        return front, max(0, base - shrink)
+
+    def size(self, offset=0):
+        front, base = self.view(offset)
+        return front + base
+
+    def spec_at(self, index, offset=0):
+        """The spec of the job at index in the list seen at offset."""
+        front, base = self.view(offset)
+        if index < front:
+            return self._generated(_FRONT_BASE + front - 1 - index)
+        index -= front
+        if index >= base:
+            raise IndexError(index)
+        if index < len(self.explicit):
+            return self.explicit[index]
+        return self._generated(index - len(self.explicit))
+
+    def specs(self, offset=0):
+        for i in range(self.size(offset)):
+            yield self.spec_at(i, offset)
+
+    def _generated(self, j):
+        key = (self.seed, j)
+        with _GENERATED_LOCK:
+            spec = _GENERATED.get(key)
+            if spec is None:
+                spec = generated_spec(self.seed, j)
+                if j >= _FRONT_BASE:
+                    spec["name"] = "Replica inserted %d" % (j - _FRONT_BASE)
+                if len(_GENERATED) >= 200000:
+                    _GENERATED.clear()
+                _GENERATED[key] = spec
+            return spec
+
+    def lookup(self, uid):
+        """The spec of a job of this fleet by UID (single-job endpoints)."""
+        for s in self.explicit:
+            if s["uid"] == uid:
+                return s
+        m = _FLEET_UID_RE.match(uid)
+        if m and int(m.group(1), 16) == self.seed & 0xfff:
+            j = int(m.group(2), 16)
+            if j < self.count + self._applied(self.grow_at, 1 << 62) or \
+                    j >= _FRONT_BASE:
+                return self._generated(j)
+        return None
+
+
 def error_envelope(message, etype="logical", code=0, **extra):
     item = {"message": message, "type": etype, "code": code}
     item.update(extra)
@@ -370,6 +902,12 @@ class _Listener:
                 conn, peer = self.sock.accept()
             except OSError:
                 continue
+            try:
+                # as Kestrel does: no Nagle delay between the pieces of
+                # an answer (head, body) written one after the other
+                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                pass
             rec = self.log.add_conn(peer[:2])
             with self.open_lock:
                 if peer[1] in self.probe_ports:
@@ -587,22 +1125,42 @@ class _Handler(BaseHTTPRequestHandler):
 
 class VspcSim:
     """The simulator.  Start with start() (or use as a context manager);
-    every accepted connection and every request is recorded."""
+    every accepted connection and every request is recorded.
+
+    A request record (requests()) holds: conn (connection id), method,
+    target, path, query, version, headers, client_version, t (monotonic),
+    wall (time.time()), status, step, and
+      endpoint    "replication", "job" (BackupServerJob), "collection"
+                  or None (no such route)
+      uid         the job UID asked for (single-job endpoints)
+      server      the backup server UID (per-server collection) or None
+      anchor      the whole second (epoch) timestamps were made relative to
+      end, end_whole, end_frac   the lastEndTime served (job endpoint)
+      params      the parsed query string, limit, offset, expand,
+      items, total, uids         (collections) what the page held"""
 
     def __init__(self, cert, key, *, token=DEFAULT_TOKEN, api_keys=(),
-                 host="127.0.0.1", port=0, jobs=None, defaults=True,
-                 verbose=False):
+                 host="127.0.0.1", port=0, jobs=None, bsjobs=None,
+                 fleet=None, defaults=True, verbose=False):
         self.token = token
         self.api_keys = set(api_keys)
         self.verbose = verbose
         self.log = _Log()
         self.jobs_lock = threading.Lock()
-        self.jobs = {}
+        self.scenarios = {}  # (endpoint, uid) -> _Scenario
+        self.defaults = defaults
+        self.fleet = Fleet(default_fleet() if defaults else None)
         if defaults:
             for uid, spec in default_jobs().items():
                 self.set_job(uid, spec)
+            for uid, spec in default_bsjobs().items():
+                self.set_bsjob(uid, spec)
         for uid, spec in (jobs or {}).items():
             self.set_job(uid, spec)
+        for uid, spec in (bsjobs or {}).items():
+            self.set_bsjob(uid, spec)
+        if fleet is not None:
+            self.set_fleet(fleet)
         self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.ctx.load_cert_chain(cert, key)
         self.ctx.set_alpn_protocols(["http/1.1"])
@@ -632,10 +1190,30 @@ class VspcSim:
         return "%s:%d" % (self.host, self.port)
 
     # -- configuration ------------------------------------------------------
-    def set_job(self, uid, spec):
+    def set_scenario(self, endpoint, uid, spec):
+        """endpoint: "replication" or "job" (the BackupServerJob one)."""
+        if endpoint not in ("replication", "job"):
+            raise ValueError("unknown endpoint " + endpoint)
         scen = _Scenario(copy.deepcopy(spec))
         with self.jobs_lock:
-            self.jobs[uid] = scen
+            self.scenarios[(endpoint, uid)] = scen
+
+    def set_job(self, uid, spec):
+        """The replication endpoint's scenario for uid."""
+        self.set_scenario("replication", uid, spec)
+
+    def set_bsjob(self, uid, spec):
+        """The BackupServerJob endpoint's scenario for uid."""
+        self.set_scenario("job", uid, spec)
+
+    def set_health_job(self, spec, replication=None, job=None):
+        """Serve the job spec (a dict with "uid") on both single-job
+        endpoints; replication / job: steps served before it there."""
+        uid = spec["uid"]
+        self.set_job(uid, {"steps": list(replication or []) +
+                           [{"job": spec}]})
+        self.set_bsjob(uid, {"steps": list(job or []) + [{"job": spec}]})
+        return uid
 
     def add_job(self, spec):
         """Register spec under a fresh random UID and return the UID."""
@@ -645,12 +1223,21 @@ class VspcSim:
 
     def remove_job(self, uid):
         with self.jobs_lock:
-            self.jobs.pop(uid, None)
+            self.scenarios.pop(("replication", uid), None)
+            self.scenarios.pop(("job", uid), None)
 
-    def hits(self, uid):
+    def hits(self, uid, endpoint="replication"):
         with self.jobs_lock:
-            scen = self.jobs.get(uid)
+            scen = self.scenarios.get((endpoint, uid))
         return scen.count if scen else 0
+
+    def set_fleet(self, spec=None):
+        """What the collections list (see Fleet); None: the default."""
+        fleet = Fleet(default_fleet() if spec is None and self.defaults
+                      else copy.deepcopy(spec))
+        with self.jobs_lock:
+            self.fleet = fleet
+        return fleet
 
     # -- records ------------------------------------------------------------
     def mark(self):
@@ -721,12 +1308,32 @@ class VspcSim:
             "path": path, "query": query, "version": h.request_version,
             "headers": list(h.headers.items()),
             "client_version": client_version, "t": time.monotonic(),
-            "uid": None, "status": None,
+            "wall": time.time(), "endpoint": None, "uid": None,
+            "server": None, "status": None,
         })
         try:
             self._answer(h, req, path, client_version)
         finally:
             self._note(req)
+
+    @staticmethod
+    def _route(path):
+        """(endpoint, uid or backup server UID) or None (no such route)."""
+        if path == COLLECTION_PATH:
+            return "collection", None
+        for prefix, endpoint in ((API_PREFIX, "replication"),
+                                 (JOB_PREFIX, "job")):
+            if path.startswith(prefix):
+                rest = path[len(prefix):]
+                if "/" in rest:
+                    break
+                return endpoint, rest
+        if path.startswith(BASE_PATH):
+            parts = path[len(BASE_PATH):].split("/")
+            if len(parts) == 3 and parts[0] and \
+                    parts[1:] == ["jobs", "replicationVmJobs"]:
+                return "server_collection", parts[0]
+        return None
 
     def _answer(self, h, req, path, client_version):
         length = h.headers.get("Content-Length")
@@ -739,7 +1346,8 @@ class VspcSim:
                 MSG_UNAUTHORIZED, "security", 401),
                 extra_headers=[("WWW-Authenticate", "Bearer")])
             return
-        if not path.startswith(API_PREFIX) or "/" in path[len(API_PREFIX):]:
+        route = self._route(path)
+        if route is None:
             req["status"] = 404
             self._send_json(h, 404, error_envelope(MSG_NO_ROUTE, "logical",
                                                    404))
@@ -750,22 +1358,185 @@ class VspcSim:
                 "The requested method is not allowed.", "logical", 405),
                 extra_headers=[("Allow", "GET")])
             return
-        uid = path[len(API_PREFIX):]
+        endpoint, key = route
+        req["endpoint"] = endpoint
+        ver = _parse_version(client_version) if client_version else None
+        legacy = ver is not None and ver < (3, 5, 1)
+        if endpoint in ("collection", "server_collection"):
+            req["endpoint"] = "collection"
+            req["server"] = key
+            self._serve_collection(h, req, key, legacy)
+            return
+        uid = key
         req["uid"] = uid
         with self.jobs_lock:
-            scen = self.jobs.get(uid)
+            scen = self.scenarios.get((endpoint, uid))
+            fleet = self.fleet
+        if scen is None:
+            spec = fleet.lookup(uid) if uid else None
+            if spec is not None:
+                scen = _Scenario({"job": spec})
         if scen is None:
             req["status"] = 404
-            self._send_json(h, 404, error_envelope(MSG_JOB_MISSING,
-                                                   "logical", 404))
+            self._send_json(h, 404, error_envelope(
+                MSG_JOB_MISSING if endpoint == "replication"
+                else MSG_BSJOB_MISSING, "logical", 404))
             return
         n, step = scen.next_step()
         req["step"] = n
-        legacy = False
-        ver = _parse_version(client_version) if client_version else None
-        if ver is not None and ver < (3, 5, 1):
-            legacy = True
-        req["status"] = self._play(h, step, n, legacy)
+        req["status"] = self._play(h, step, n, legacy, req)
+
+    # -- collections --------------------------------------------------------
+    def _bad_request(self, h, req, message, parameter):
+        req["status"] = 400
+        self._send_json(h, 400, error_envelope(message, "logical", 400,
+                                               parameterName=parameter))
+
+    def _serve_collection(self, h, req, server, legacy):
+        with self.jobs_lock:
+            fleet = self.fleet
+        params = urllib.parse.parse_qs(req["query"], keep_blank_values=True)
+        req["params"] = params
+
+        def integer(name, default, low, high):
+            vals = params.get(name)
+            if not vals:
+                return default
+            text = vals[-1]
+            if not re.match(r"^-?[0-9]{1,12}$", text):
+                return None
+            value = int(text)
+            return value if low <= value <= high else None
+
+        limit = integer("limit", 100, 1, fleet.max_limit)
+        if limit is None:
+            return self._bad_request(
+                h, req, "The limit parameter must be between 1 and %d."
+                % fleet.max_limit, "limit")
+        offset = integer("offset", 0, 0, 2147483647)
+        if offset is None:
+            return self._bad_request(
+                h, req, "The offset parameter must be between 0 and "
+                "2147483647.", "offset")
+        expand = []
+        for v in params.get("expand", []):
+            expand += [e.strip() for e in v.split(",") if e.strip()]
+        if any(e != "BackupServerJob" for e in expand):
+            return self._bad_request(h, req, "The expand parameter is not "
+                                     "valid.", "expand")
+        expand = bool(expand)
+        try:
+            flt = _Filter(params["filter"][-1]) if params.get("filter") \
+                else None
+        except ValueError as exc:
+            return self._bad_request(h, req, "The filter parameter is not "
+                                     "valid: %s" % exc, "filter")
+        req.update({"limit": limit, "offset": offset, "expand": expand})
+
+        if server is not None and fleet.unknown_server == "404" and \
+                not any(s.get("server", DEFAULT_SERVER) == server
+                        for s in fleet.specs(offset)):
+            req["status"] = 404
+            self._send_json(h, 404, error_envelope(MSG_SERVER_MISSING,
+                                                   "logical", 404))
+            return
+
+        scen = fleet.pages.get(offset)
+        step = {}
+        if scen is not None:
+            n, step = scen.next_step()
+            req["step"] = n
+            if any(k in step for k in ("data", "error", "status", "body",
+                                       "body_b64", "big", "action", "job")):
+                req["status"] = self._play(h, step, n, legacy, req)
+                return
+        if step.get("delay"):
+            self.stopping.wait(float(step["delay"]))
+
+        anchor = int(time.time())
+        req["anchor"] = anchor
+        if server is None and flt is None:
+            indices = range(fleet.size(offset))
+        else:
+            indices = []
+            for i in range(fleet.size(offset)):
+                if i in fleet.non_objects:
+                    if flt is None:
+                        indices.append(i)
+                    continue
+                spec = fleet.spec_at(i, offset)
+                if server is not None and \
+                        spec.get("server", DEFAULT_SERVER) != server:
+                    continue
+                if flt is not None and not flt.match(spec, anchor):
+                    continue
+                indices.append(i)
+        total = len(indices)
+        if fleet.stall_at is not None and offset >= int(fleet.stall_at):
+            page = []
+        else:
+            page = indices[offset:offset + fleet.oversize.get(offset, limit)]
+        total = fleet.total_override.get(offset, total)
+        count = fleet.count_override.get(offset, len(page))
+        req["items"] = len(page)
+        req["total"] = total
+        req["uids"] = []
+
+        items = []
+        for i in page:
+            if i in fleet.non_objects:
+                items.append(json.dumps(fleet.non_objects[i]).encode())
+                req["uids"].append(None)
+                continue
+            spec = fleet.spec_at(i, offset)
+            if i in fleet.big_tasks:
+                spec = dict(spec, tasks=fleet.big_tasks[i])
+            embedded = None
+            if expand and spec.get("embedded", True):
+                embedded, _ = backup_server_job(spec, anchor)
+            item = replication_job(spec, embedded)
+            if legacy:
+                _legacy_swap(item)
+                if embedded is not None:
+                    _legacy_swap(embedded)
+            if fleet.shuffle:
+                item = _rotated(item, i + offset // limit)
+            req["uids"].append(spec["uid"])
+            items.append(json.dumps(item, ensure_ascii=False).encode("utf-8"))
+
+        meta = None
+        if fleet.paging == "meta":
+            meta = b'"meta": ' + json.dumps({"pagingInfo": {
+                "total": total, "count": count, "offset": offset}}).encode()
+        elif fleet.paging == "null":
+            meta = b'"meta": null'
+        elif fleet.paging == "empty":
+            meta = b'"meta": {}'
+        meta_first = fleet.meta_first
+        if meta_first is None:
+            meta_first = (offset // limit) % 2 == 1
+        pieces = [b"{"]
+        if meta is not None and meta_first:
+            pieces.append(meta + b", ")
+        pieces.append(b'"data": [')
+        for k, item in enumerate(items):
+            pieces.append(item if k == 0 else b", " + item)
+        pieces.append(b"]")
+        if meta is not None and not meta_first:
+            pieces.append(b", " + meta)
+        pieces.append(b', "errors": null}')
+        chunks = _coalesce(pieces, 65536)
+        size = sum(len(c) for c in chunks)
+        if step.get("truncate") is not None:
+            body = b"".join(chunks)[:int(step["truncate"])]
+            chunks, size = [body], len(body)
+        self._send(h, 200, None,
+                   [("Content-Type", "application/json; charset=utf-8")],
+                   size, chunks, framing=step.get("framing", "length"),
+                   version=step.get("http_version", "HTTP/1.1"),
+                   extra_length=int(step.get("extra_length", 0)),
+                   close=bool(step.get("close")))
+        req["status"] = 200
 
     def _note(self, req):
         if self.verbose:
@@ -783,7 +1554,7 @@ class VspcSim:
         return cred == self.token or cred in self.api_keys
 
     # -- answering ----------------------------------------------------------
-    def _play(self, h, step, n, legacy):
+    def _play(self, h, step, n, legacy, req=None):
         if step.get("delay"):
             self.stopping.wait(float(step["delay"]))
         action = step.get("action")
@@ -799,9 +1570,11 @@ class VspcSim:
         if "big" in step:
             size, chunks = self._big_body(int(step["big"]))
         else:
-            body = self._body(h, step, n, legacy)
+            body = self._body(h, step, n, legacy, req)
             if "error" in step:
                 status = int(step["error"].get("status", status))
+            if step.get("truncate") is not None:
+                body = body[:int(step["truncate"])]
             size, chunks = len(body), [body]
         if ctype is not None and not any(k.lower() == "content-type"
                                          for k, _ in headers):
@@ -818,14 +1591,26 @@ class VspcSim:
                    close=bool(step.get("close")))
         return status
 
-    def _body(self, h, step, n, legacy):
+    def _body(self, h, step, n, legacy, req=None):
+        if "job" in step:
+            anchor = int(time.time())
+            spec = step["job"]
+            bsj, end = backup_server_job(spec, anchor)
+            if req is not None:
+                req["anchor"] = anchor
+                # end: epoch (float); end_whole + end_frac: exactly
+                req["end"] = None if end is None else end[0] + end[1]
+                req["end_whole"], req["end_frac"] = end or (None, None)
+            if req is not None and req.get("endpoint") == "replication":
+                data = replication_job(spec, decoy_job(spec["uid"])
+                                       if spec.get("decoy", True) else None)
+            else:
+                data = bsj
+            step = dict(step, data=data)
         if "data" in step:
             data = copy.deepcopy(step["data"])
-            if legacy and isinstance(data, dict) and "uniqueUid" in data:
-                # API 3.5: instanceUid held the VSPC UID; the Veeam B&R
-                # job UID travelled as originalUid.
-                data["originalUid"] = data.get("instanceUid")
-                data["instanceUid"] = data.pop("uniqueUid")
+            if legacy and isinstance(data, dict):
+                _legacy_swap(data)
             env = {"data": data, "meta": None, "errors": None}
             env.update(step.get("envelope_extra", {}))
             if step.get("shuffle", True):
@@ -951,6 +1736,131 @@ class VspcSim:
         raise ValueError("unknown action " + action)
 
 
+def _legacy_swap(data):
+    """API 3.5: instanceUid held the VSPC UID; the Veeam B&R job UID
+    travelled as originalUid."""
+    if "uniqueUid" in data:
+        data["originalUid"] = data.get("instanceUid")
+        data["instanceUid"] = data.pop("uniqueUid")
+
+
+def _coalesce(pieces, size):
+    """Join small byte strings into pieces of about size bytes."""
+    out, cur, n = [], [], 0
+    for p in pieces:
+        cur.append(p)
+        n += len(p)
+        if n >= size:
+            out.append(b"".join(cur))
+            cur, n = [], 0
+    if cur:
+        out.append(b"".join(cur))
+    return out
+
+
+class _Filter:
+    """The VSPC filter query parameter: URL-decoded JSON, an array of
+    {"property", "operation", "value"} expressions that must all hold;
+    equals, notEquals, in, contains, and, or, not.  property is a path
+    into the BackupServerReplicationVmJob (dots separate keys;
+    "_embedded.backupServerJob.name" reaches the job)."""
+
+    OPS = ("equals", "notEquals", "in", "contains", "and", "or", "not")
+
+    def __init__(self, text):
+        try:
+            exprs = json.loads(text)
+        except ValueError:
+            raise ValueError("not JSON")
+        if not isinstance(exprs, list):
+            raise ValueError("not an array")
+        for e in exprs:
+            self._check(e)
+        self.exprs = exprs
+
+    def _check(self, e):
+        if not isinstance(e, dict) or e.get("operation") not in self.OPS:
+            raise ValueError("bad expression %s" % json.dumps(e)[:80])
+        if e["operation"] in ("and", "or", "not"):
+            items = e.get("items")
+            if not isinstance(items, list) or not items:
+                raise ValueError("%s needs items" % e["operation"])
+            for i in items:
+                self._check(i)
+        elif not isinstance(e.get("property"), str) or not e["property"]:
+            raise ValueError("expression without property")
+        elif e["operation"] == "in" and not isinstance(e.get("value"), list):
+            raise ValueError("in needs an array value")
+
+    def match(self, spec, anchor):
+        item = replication_job(spec)
+        return all(self._eval(e, spec, item, anchor) for e in self.exprs)
+
+    def _eval(self, e, spec, item, anchor):
+        op = e["operation"]
+        if op == "and":
+            return all(self._eval(i, spec, item, anchor) for i in e["items"])
+        if op == "or":
+            return any(self._eval(i, spec, item, anchor) for i in e["items"])
+        if op == "not":
+            return not self._eval(e["items"][0], spec, item, anchor)
+        path = e["property"].split(".")
+        obj = item
+        if path[0] == "_embedded":
+            obj = {"_embedded": {"backupServerJob":
+                                 backup_server_job(spec, anchor)[0]}}
+        for key in path:
+            if not isinstance(obj, dict) or key not in obj:
+                if path[0] in REPLICATION_KEYS or path[0] == "_embedded":
+                    obj = None
+                    break
+                raise ValueError("unknown property %s" % e["property"])
+            obj = obj[key]
+        value = e.get("value")
+        if op == "equals":
+            return _filter_eq(obj, value, e)
+        if op == "notEquals":
+            return not _filter_eq(obj, value, e)
+        if op == "in":
+            return any(_filter_eq(obj, v, e) for v in value)
+        if op == "contains":
+            return isinstance(obj, str) and isinstance(value, str) and \
+                value.lower() in obj.lower()
+        return False
+
+
+REPLICATION_KEYS = ("instanceUid", "uniqueUid", "protectedVmCount",
+                    "isCloudJob", "cloudHostUid", "targetHostUid",
+                    "sourceWanAcceleratorUid", "targetWanAcceleratorUid",
+                    "throughWanAccelerators", "_embedded")
+
+
+def _filter_eq(a, b, expr):
+    if isinstance(a, str) and isinstance(b, str) and \
+            expr.get("collation") == "ignorecase":
+        return a.lower() == b.lower()
+    if isinstance(a, str) and isinstance(b, str) and \
+            re.match(r"^[0-9a-fA-F-]{36}$", a):
+        return a.lower() == b.lower()  # UIDs compare as UIDs
+    return type(a) is type(b) and a == b
+
+
+def _rotated(item, k):
+    """item with its keys, and those of its embedded job, rotated by
+    amounts that depend on k: a cheap key order that varies per item."""
+    emb = item.get("_embedded")
+    if isinstance(emb, dict) and isinstance(emb.get("backupServerJob"),
+                                            dict):
+        job = emb["backupServerJob"]
+        keys = list(job)
+        r = (k * 7) % len(keys) if keys else 0
+        emb["backupServerJob"] = {key: job[key]
+                                  for key in keys[r:] + keys[:r]}
+    keys = list(item)
+    r = (k * 3) % len(keys) if keys else 0
+    return {key: item[key] for key in keys[r:] + keys[:r]}
+
+
 def _shuffled(obj, rnd):
     """A copy of obj with the keys of every object in a random order."""
     if isinstance(obj, dict):
@@ -971,7 +1881,10 @@ def _load_fixtures(path):
         obj = json.load(f)
     if not isinstance(obj, dict):
         raise ValueError("fixtures file must hold a JSON object")
-    return obj.get("jobs", obj)
+    if any(k in obj for k in ("jobs", "backupServerJobs", "fleet")):
+        return (obj.get("jobs") or {}, obj.get("backupServerJobs") or {},
+                obj.get("fleet"))
+    return obj, {}, None
 
 
 def main(argv=None):
@@ -997,6 +1910,11 @@ def main(argv=None):
                                        "(or overriding) the built-in jobs")
     ap.add_argument("--no-defaults", action="store_true",
                     help="do not serve the built-in jobs")
+    ap.add_argument("--fleet", type=int, metavar="N",
+                    help="the collections list the built-in jobs and N "
+                         "generated ones (a fixtures fleet wins)")
+    ap.add_argument("--fleet-seed", type=int, default=1, metavar="S",
+                    help="seed of the generated jobs (default 1)")
     ap.add_argument("--log", action="store_true",
                     help="log each request on stderr")
     args = ap.parse_args(argv)
@@ -1013,11 +1931,17 @@ def main(argv=None):
             token = f.readline().strip()
     if not token:
         ap.error("a token is required (--token or --token-file)")
-    jobs = _load_fixtures(args.fixtures) if args.fixtures else {}
+    jobs, bsjobs, fleet = {}, {}, None
+    if args.fixtures:
+        jobs, bsjobs, fleet = _load_fixtures(args.fixtures)
+    if fleet is None and args.fleet is not None:
+        fleet = dict(default_fleet() if not args.no_defaults else {},
+                     count=args.fleet, seed=args.fleet_seed)
 
     sim = VspcSim(args.cert, args.key, token=token, api_keys=args.api_key,
-                  host=args.bind, port=args.port, jobs=jobs,
-                  defaults=not args.no_defaults, verbose=args.log)
+                  host=args.bind, port=args.port, jobs=jobs, bsjobs=bsjobs,
+                  fleet=fleet, defaults=not args.no_defaults,
+                  verbose=args.log)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())

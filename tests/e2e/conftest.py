@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
@@ -21,13 +22,13 @@ import e2e_util as U  # noqa: E402
 
 
 # --------------------------------------------------------------------------
-# TAP output (E2E_TAP=1, set by tests/run-e2e)
+# TAP output (E2E_TAP=1, set by tests/run-e2e.sh)
 # --------------------------------------------------------------------------
 
 class TapReporter:
     """Writes one TAP line per test and the plan at the end.
 
-    Lines go to the file descriptor E2E_TAP_FD (tests/run-e2e points it at
+    Lines go to the file descriptor E2E_TAP_FD (tests/run-e2e.sh points it at
     the real stdout and sends pytest's own chatter to stderr, so that the
     two can never mix); with the default fd 1 pytest's capture is switched
     off around each write."""
@@ -276,7 +277,11 @@ def de_locale(tmp_path_factory):
 
 class SimView:
     """A simulator seen from one test: records since the test started,
-    scenarios under fresh UIDs, ready-made plugin arguments."""
+    scenarios under fresh UIDs, ready-made plugin arguments.
+
+    args() is the single-job command line of the replication check alone
+    (--no-job-status: one request, the output of the first release);
+    hargs() the same with the job status (two requests); fargs() --all."""
 
     def __init__(self, sim, certs, token_file):
         self.sim = sim
@@ -286,12 +291,19 @@ class SimView:
         self.port = sim.port
         self.host = sim.host
 
+    def restart_records(self):
+        self.since = self.sim.mark()
+
     def add(self, spec):
         """Serve scenario spec under a fresh UID; returns the UID."""
         return self.sim.add_job(spec)
 
     def set(self, uid, spec):
         self.sim.set_job(uid, spec)
+        return uid
+
+    def set_bsjob(self, uid, spec):
+        self.sim.set_bsjob(uid, spec)
         return uid
 
     def job(self, steps_before=(), step_extra=None, **fields):
@@ -303,6 +315,14 @@ class SimView:
         step.update(step_extra or {})
         self.sim.set_job(uid, {"steps": list(steps_before) + [step]})
         return uid
+
+    def health(self, replication=(), job=(), **spec):
+        """Serve the job spec (vspc_sim job spec keys) on both single-job
+        endpoints under a fresh UID (or spec's uid), after the given steps
+        on each; returns the UID."""
+        spec.setdefault("uid", str(uuid.uuid4()))
+        return self.sim.set_health_job(spec, replication=replication,
+                                       job=job)
 
     def requests(self):
         return self.sim.requests(self.since)
@@ -316,13 +336,52 @@ class SimView:
     def settle(self):
         self.sim.settle()
 
-    def args(self, uid=vspc_sim.SEED_UID, *extra, ca=True, token=True):
+    def base_args(self, ca=True, token=True):
+        a = ["-H", self.host, "-p", str(self.port)]
+        if ca:
+            a += ["--ca-file", self.certs["ca"]]
+        if token:
+            a += ["-T", self.token_file]
+        return a
+
+    def args(self, uid=vspc_sim.SEED_UID, *extra, ca=True, token=True,
+             status=False):
         a = ["-H", self.host, "-p", str(self.port), "-j", uid]
         if ca:
             a += ["--ca-file", self.certs["ca"]]
         if token:
             a += ["-T", self.token_file]
+        if not status:
+            a.append("--no-job-status")
         return a + list(extra)
+
+    def hargs(self, uid=vspc_sim.SEED_UID, *extra, ca=True, token=True):
+        return self.args(uid, *extra, ca=ca, token=token, status=True)
+
+    def fargs(self, *extra, ca=True, token=True):
+        return self.base_args(ca, token) + ["--all"] + list(extra)
+
+    def largs(self, *extra, fmt=None):
+        opt = "--list" if fmt is None else "--list=" + fmt
+        return self.base_args() + [opt] + list(extra)
+
+    def run_aligned(self, args, attempts=4, **kw):
+        """run_plugin(args) started early in a wall-clock second, so that
+        the whole run (and whatever moment the plugin takes as "now")
+        falls into the second the simulator anchors its timestamps to.
+        Tries a few times; run.aligned says whether it worked.  Records
+        start again with each attempt."""
+        run = None
+        for _ in range(attempts):
+            frac = time.time() % 1.0
+            if frac > 0.7:
+                time.sleep(1.0 - frac + 0.005)
+            self.restart_records()
+            run = U.run_plugin(args, **kw)
+            run.aligned = int(run.wall0) == int(run.wall1)
+            if run.aligned:
+                break
+        return run
 
     def assert_no_traffic(self, run=None):
         self.settle()
@@ -354,3 +413,13 @@ def view_of(certs, token_file):
     def make(s):
         return SimView(s, certs, token_file)
     return make
+
+
+@pytest.fixture
+def fleet(sim):
+    """Set the collections' jobs for one test: fleet(spec) -> vspc_sim.Fleet;
+    the default fleet comes back afterwards."""
+    def set_fleet(spec):
+        return sim.set_fleet(spec)
+    yield set_fleet
+    sim.set_fleet(None)

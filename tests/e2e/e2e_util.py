@@ -103,8 +103,13 @@ def parse_status_line(line):
 class Run:
     """One finished run.  Unpacks as (rc, stdout, stderr, elapsed)."""
 
-    def __init__(self, cmd, rc, stdout, stderr, elapsed, maxrss_kib):
+    def __init__(self, cmd, rc, stdout, stderr, elapsed, maxrss_kib,
+                 wall0=None, wall1=None):
         self.cmd = cmd
+        # wall-clock time just before the start and just after the end
+        self.wall0 = wall0
+        self.wall1 = wall1
+        self.aligned = None
         self.rc = rc
         self.raw_stdout = stdout
         self.stdout = stdout.decode("utf-8", errors="replace")
@@ -138,9 +143,12 @@ def clean_env(extra=None, drop=()):
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
            "HOME": os.environ.get("E2E_HOME", "/nonexistent"),
            "LC_ALL": "C", "TZ": "UTC"}
+    # sanitizer builds (configure --enable-asan/--enable-ubsan) read these
+    for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+        if k in os.environ:
+            env[k] = os.environ[k]
     if WRAPPER:
-        for k in ("VALGRIND_LIB", "VALGRIND_OPTS", "ASAN_OPTIONS",
-                  "UBSAN_OPTIONS", "LSAN_OPTIONS", "TMPDIR"):
+        for k in ("VALGRIND_LIB", "VALGRIND_OPTS", "TMPDIR"):
             if k in os.environ:
                 env[k] = os.environ[k]
     if extra:
@@ -176,11 +184,12 @@ sys.exit(code if code >= 0 else 128 - code)
 
 
 def run_plugin(args, env=None, timeout=None, status_line=True, secrets=(),
-               cwd=None, measure_rss=False):
+               cwd=None, measure_rss=False, allow_empty=False):
     """Run the plugin with args; env is added to clean_env() (a value of
     None removes the variable).  Returns a Run after asserting the rules
     every run must follow.  With measure_rss, Run.maxrss_kib is the
-    plugin's peak resident set size."""
+    plugin's peak resident set size.  allow_empty (with status_line
+    False): no output at all is fine (an empty --list=json)."""
     if timeout is None:
         timeout = RUN_TIMEOUT
     full_env = clean_env()
@@ -195,6 +204,7 @@ def run_plugin(args, env=None, timeout=None, status_line=True, secrets=(),
         rss_r, rss_w = os.pipe()
         popen_cmd = [sys.executable, "-c", _RSS_HELPER, str(rss_w)] + cmd
         pass_fds = (rss_w,)
+    wall0 = time.time()
     start = time.monotonic()
     proc = subprocess.Popen(popen_cmd, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -214,6 +224,7 @@ def run_plugin(args, env=None, timeout=None, status_line=True, secrets=(),
     def reap():
         result["wait"] = os.wait4(proc.pid, 0)
         result["t"] = time.monotonic()
+        result["wall"] = time.time()
 
     reaper = threading.Thread(target=reap)
     reaper.start()
@@ -237,14 +248,14 @@ def run_plugin(args, env=None, timeout=None, status_line=True, secrets=(),
             text = f.read().strip()
         maxrss = int(text) if text else None
     run = Run(cmd, proc.returncode, out[0], err[0], result["t"] - start,
-              maxrss)
+              maxrss, wall0, result["wall"])
     assert not killed, "plugin still running after %.0f s: %r" % (timeout,
                                                                   run)
-    check_run(run, status_line, secrets)
+    check_run(run, status_line, secrets, allow_empty)
     return run
 
 
-def check_run(run, status_line=True, secrets=()):
+def check_run(run, status_line=True, secrets=(), allow_empty=False):
     for secret in tuple(SECRETS) + tuple(secrets):
         assert secret not in run.stdout and secret not in run.stderr, \
             "a token was printed: %r" % run
@@ -252,6 +263,8 @@ def check_run(run, status_line=True, secrets=()):
     assert run.rc in (0, 1, 2, 3), "exit code outside 0..3: %r" % run
     assert b"\x00" not in run.raw_stdout, "NUL byte in output: %r" % run
     assert "\r" not in run.stdout, "carriage return in output: %r" % run
+    if allow_empty and not status_line and not run.lines:
+        return
     assert run.lines, "no output at all: %r" % run
     if not status_line:
         return

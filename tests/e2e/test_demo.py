@@ -1,6 +1,7 @@
 """make demo must keep working: run tests/demo.sh as make would."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -20,9 +21,12 @@ def test_demo_script(tmp_path):
                          timeout=120, check=False)
     out = res.stdout.decode(errors="replace")
     assert res.returncode == 0, out + res.stderr.decode(errors="replace")
-    assert "all 12 runs ended as expected" in out
+    assert "all 17 runs ended as expected" in out
     for state in ("OK", "WARNING", "CRITICAL", "UNKNOWN"):
         assert "\nVSPC REPLICATION %s - " % state in out, state
     assert "Authorization: Bearer ****" in out
+    assert re.search(r"\nVSPC REPLICATION CRITICAL - \d+ jobs: \d+ critical, "
+                     r"\d+ warning, \d+ unknown, \d+ ok", out), out
+    assert "Replica 00001 Exchange" in out  # the listing
     # the demo cleans up after itself
     assert os.listdir(str(tmp_path)) == []

@@ -1,13 +1,17 @@
 """The simulator itself, checked with Python's own HTTPS client, so that a
 failing plugin test points at the plugin and not at the simulator."""
 
+import calendar
 import http.client
 import json
 import os
+import re
 import socket
 import ssl
 import subprocess
 import sys
+import time
+import urllib.parse
 
 import pytest
 
@@ -283,3 +287,337 @@ def test_stray_clients_do_not_stop_the_server(sim, certs):
     resp, _ = get(conn, S.SEED_UID)
     conn.close()
     assert resp.status == 200
+
+
+# --- job status, collections, fleets -----------------------------------------
+
+def get_path(conn, path, token=TOKEN, version="3.6"):
+    headers = {"Accept": "application/json",
+               "Authorization": "Bearer " + token}
+    if version is not None:
+        headers["X-Client-Version"] = version
+    conn.request("GET", path, headers=headers)
+    resp = conn.getresponse()
+    return resp, resp.read()
+
+
+_TS_RE = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)"
+                    r"(?:\.(\d{1,7}))?(Z|[+-]\d\d:\d\d)$")
+
+
+def parse_ts(text):
+    """RFC 3339 with up to 7 fraction digits -> epoch (float)."""
+    m = _TS_RE.match(text)
+    assert m, text
+    y, mo, d, h, mi, s = (int(x) for x in m.group(1, 2, 3, 4, 5, 6))
+    epoch = calendar.timegm((y, mo, d, h, mi, s, 0, 0, 0))
+    if m.group(7):
+        epoch += int(m.group(7)) / 10 ** len(m.group(7))
+    off = m.group(8)
+    if off != "Z":
+        secs = int(off[1:3]) * 3600 + int(off[4:6]) * 60
+        epoch -= secs if off[0] == "+" else -secs
+    return epoch
+
+
+BSJ_KEYS = {"instanceUid", "uniqueUid", "name", "description", "createdBy",
+            "creationTime", "backupServerUid", "locationUid", "siteUid",
+            "organizationUid", "mappedOrganizationUid", "status", "type",
+            "lastRun", "lastEndTime", "lastDuration", "processingRate",
+            "avgDuration", "transferredData", "backupChainSize",
+            "bottleneck", "isEnabled", "scheduleType", "schedule",
+            "failureMessage", "targetType", "destination", "retentionLimit",
+            "retentionLimitType", "isGfsOptionEnabled", "lastSessionTasks"}
+
+
+def test_backup_server_job_endpoint(vspc, sim, certs):
+    conn = client(sim, certs)
+    t0 = time.time()
+    resp, body = get_path(conn, S.JOB_PREFIX + S.SEED_UID)
+    t1 = time.time()
+    conn.close()
+    assert resp.status == 200
+    env = json.loads(body)
+    assert set(env) == {"data", "meta", "errors"}
+    job = env["data"]
+    assert set(job) == BSJ_KEYS, set(job) ^ BSJ_KEYS
+    assert job["instanceUid"] == S.SEED_UID
+    assert job["uniqueUid"] == S.SEED_UNIQUE_UID
+    assert job["status"] == "Success" and job["type"] == "ReplicationVM"
+    assert job["isEnabled"] is True and job["failureMessage"] is None
+    assert job["lastDuration"] == 402
+    assert job["transferredData"] == 16115584998
+    end = parse_ts(job["lastEndTime"])
+    assert int(t0) - 3600 <= end <= int(t1) - 3600
+    assert parse_ts(job["lastRun"]) == end - 402
+    assert job["lastEndTime"].endswith("-04:00")
+    assert isinstance(job["lastSessionTasks"], list)
+    req = vspc.requests()[0]
+    assert req["endpoint"] == "job" and req["end"] == end
+    assert (req["end_whole"], req["end_frac"]) == (end, 0.0)
+
+
+@pytest.mark.parametrize("shape", [
+    "-04:00", "Z", "+05:30", "frac1-04:00", "frac7-07:00", ".8-04:00",
+    ".48-04:00", ".9999999+05:30", ".123Z", "+14:00", "-12:00", "+05:45"])
+def test_end_age_and_shapes(vspc, sim, certs, shape):
+    uid = vspc.health(name="Shape", end_age=93600, end_shape=shape)
+    conn = client(sim, certs)
+    _, body = get_path(conn, S.JOB_PREFIX + uid)
+    conn.close()
+    text = json.loads(body)["data"]["lastEndTime"]
+    req = vspc.requests()[0]
+    digits, off, _ = S.parse_shape(shape)
+    assert text.endswith(off)
+    frac = text[19:len(text) - len(off)]
+    assert frac == ("." + digits if digits else ""), (text, shape)
+    assert parse_ts(text) == pytest.approx(req["end"], abs=1e-6)
+    assert req["end_whole"] == req["anchor"] - 93600
+    assert req["end_frac"] == S.shape_fraction(shape)
+    assert parse_ts(text) == pytest.approx(
+        req["anchor"] - 93600 + S.shape_fraction(shape), abs=1e-6)
+
+
+def test_statuses_failure_messages_never_run(vspc, sim, certs):
+    conn = client(sim, certs)
+    for status in S.JOB_STATUSES + ("Paused",):
+        uid = vspc.health(name="S", status=status)
+        _, body = get_path(conn, S.JOB_PREFIX + uid)
+        job = json.loads(body)["data"]
+        assert job["status"] == status
+        if status in ("Warning", "Failed"):
+            assert "\r\n" in job["failureMessage"]
+    uid = vspc.health(name="N", never_run=True)
+    _, body = get_path(conn, S.JOB_PREFIX + uid)
+    job = json.loads(body)["data"]
+    assert job["status"] == "None"
+    assert (job["lastRun"], job["lastEndTime"], job["lastDuration"]) == (
+        None, None, None)
+    uid = vspc.health(name="D", enabled=False, last_end="yesterday")
+    _, body = get_path(conn, S.JOB_PREFIX + uid)
+    job = json.loads(body)["data"]
+    assert job["isEnabled"] is False and job["lastEndTime"] == "yesterday"
+    conn.close()
+
+
+def test_steps_per_endpoint_and_uid(vspc, sim, certs):
+    uid = vspc.health(name="Steps", job=[{"error": {
+        "status": 520, "message": "x", "type": "unspecified", "code": 500}}])
+    conn = client(sim, certs)
+    statuses = []
+    for prefix in (S.API_PREFIX, S.JOB_PREFIX, S.API_PREFIX, S.JOB_PREFIX):
+        resp, body = get_path(conn, prefix + uid)
+        statuses.append(resp.status)
+    conn.close()
+    assert statuses == [200, 520, 200, 200]
+    assert sim.hits(uid) == 2 and sim.hits(uid, "job") == 2
+    reqs = vspc.requests()
+    assert [r["endpoint"] for r in reqs] == ["replication", "job"] * 2
+
+
+def test_single_replication_answer_has_a_decoy(vspc, sim, certs):
+    uid = vspc.health(name="Decoy", status="Success", protected=3)
+    conn = client(sim, certs)
+    _, body = get_path(conn, S.API_PREFIX + uid)
+    conn.close()
+    data = json.loads(body)["data"]
+    assert data["protectedVmCount"] == 3
+    assert data["_embedded"]["backupServerJob"]["status"] == "Failed"
+
+
+def test_unknown_backup_server_job_404(sim, certs):
+    conn = client(sim, certs)
+    resp, body = get_path(conn, S.JOB_PREFIX +
+                          "deadbeef-0000-4000-8000-000000000404")
+    conn.close()
+    assert resp.status == 404
+    assert json.loads(body)["errors"][0]["message"] == S.MSG_BSJOB_MISSING
+
+
+def collection(conn, query="", server=None):
+    path = S.COLLECTION_PATH if server is None else \
+        S.BASE_PATH + server + "/jobs/replicationVmJobs"
+    resp, body = get_path(conn, path + ("?" + query if query else ""))
+    return resp.status, body
+
+
+def test_collection_paging_and_expand(vspc, sim, certs, fleet):
+    f = fleet({"count": 1234, "seed": 3})
+    conn = client(sim, certs)
+    status, body = collection(conn)
+    page = json.loads(body)
+    assert status == 200 and len(page["data"]) == 100  # default limit
+    assert page["meta"]["pagingInfo"] == {"total": 1234, "count": 100,
+                                          "offset": 0}
+    assert "_embedded" not in page["data"][0]
+    seen, orders = [], []
+    for offset in (0, 500, 1000):
+        status, body = collection(
+            conn, "expand=BackupServerJob&limit=500&offset=%d" % offset)
+        orders.append(body.index(b'"meta"') < body.index(b'"data"'))
+        page = json.loads(body)
+        assert page["errors"] is None
+        info = page["meta"]["pagingInfo"]
+        assert info == {"total": 1234, "count": len(page["data"]),
+                        "offset": offset}
+        for item in page["data"]:
+            emb = item["_embedded"]["backupServerJob"]
+            assert emb["instanceUid"] == item["instanceUid"]
+            assert set(emb) == BSJ_KEYS
+            seen.append(item["instanceUid"])
+    conn.close()
+    assert orders == [False, True, False]  # meta before data on odd pages
+    assert seen == [sp["uid"] for sp in f.specs()]
+    assert len(set(seen)) == 1234
+    assert re.match(r"^Replica 00042 (SQL|Exchange|Web|File|DC|ERP)$",
+                    f.spec_at(42)["name"])
+
+
+@pytest.mark.parametrize("query,param", [
+    ("limit=0", "limit"), ("limit=501", "limit"), ("limit=abc", "limit"),
+    ("offset=-1", "offset"), ("offset=x", "offset"),
+    ("expand=Nope", "expand"), ("filter=%5Bnot%20json", "filter"),
+    ("filter=%7B%7D", "filter"),
+    ("filter=" + urllib.parse.quote('[{"property": "isCloudJob"}]'),
+     "filter"),
+])
+def test_collection_bad_queries_are_400(sim, certs, query, param):
+    conn = client(sim, certs)
+    status, body = collection(conn, query)
+    conn.close()
+    assert status == 400
+    err = json.loads(body)["errors"][0]
+    assert err["type"] == "logical" and err["parameterName"] == param
+
+
+def test_collection_filter(sim, certs, fleet):
+    f = fleet({"count": 300, "seed": 4})
+    conn = client(sim, certs)
+
+    def listed(expr):
+        q = "limit=500&filter=" + urllib.parse.quote(json.dumps(expr))
+        status, body = collection(conn, q)
+        assert status == 200, body
+        return [i["instanceUid"] for i in json.loads(body)["data"]]
+    cloud = listed([{"property": "isCloudJob", "operation": "equals",
+                     "value": True}])
+    assert cloud == [sp["uid"] for sp in f.specs() if sp["cloud"]]
+    some = [f.spec_at(i)["uid"] for i in (3, 7, 11)]
+    assert listed([{"property": "instanceUid", "operation": "in",
+                    "value": some}]) == some
+    assert listed([{"property": "instanceUid", "operation": "equals",
+                    "value": some[0].upper()}]) == some[:1]
+    names = listed([{"property": "_embedded.backupServerJob.name",
+                     "operation": "equals",
+                     "value": f.spec_at(10)["name"]}])
+    assert names == [f.spec_at(10)["uid"]]
+    conn.close()
+
+
+def test_collection_per_server(sim, certs, fleet):
+    f = fleet({"count": 400, "seed": 5})
+    conn = client(sim, certs)
+    server = S.FLEET_SERVERS[1]
+    status, body = collection(conn, "limit=500&expand=BackupServerJob",
+                              server=server)
+    page = json.loads(body)
+    want = [sp["uid"] for sp in f.specs() if sp["server"] == server]
+    assert [i["instanceUid"] for i in page["data"]] == want
+    assert page["meta"]["pagingInfo"]["total"] == len(want)
+    assert {i["_embedded"]["backupServerJob"]["backupServerUid"]
+            for i in page["data"]} == {server}
+    status, body = collection(conn, "", server=S.ZERO_UUID)
+    assert status == 200 and json.loads(body)["data"] == []
+    conn.close()
+
+
+def test_collection_hostile_knobs(sim, certs, fleet):
+    conn = client(sim, certs)
+
+    def page(offset):
+        status, body = collection(conn, "limit=500&offset=%d" % offset)
+        assert status == 200, body
+        return json.loads(body)
+
+    fleet({"count": 1200, "seed": 6, "stall_at": 500})
+    assert page(500)["data"] == [] and \
+        page(500)["meta"]["pagingInfo"]["total"] == 1200
+    fleet({"count": 1000, "seed": 6, "insert_at": {500: 1}})
+    p0, p1 = page(0), page(500)
+    assert p0["data"][-1]["instanceUid"] == p1["data"][0]["instanceUid"]
+    assert p1["meta"]["pagingInfo"]["total"] == 1001
+    fleet({"count": 1100, "seed": 6, "grow_at": {500: 500},
+           "shrink_at": {1000: 100}})
+    assert page(0)["meta"]["pagingInfo"]["total"] == 1100
+    assert page(500)["meta"]["pagingInfo"]["total"] == 1600
+    assert page(1000)["meta"]["pagingInfo"]["total"] == 1500
+    fleet({"count": 1000, "seed": 6, "oversize": {0: 600},
+           "count_override": {500: 700}, "total_override": {500: 5}})
+    assert len(page(0)["data"]) == 600
+    assert page(500)["meta"]["pagingInfo"] == {"total": 5, "count": 700,
+                                               "offset": 500}
+    fleet({"count": 20, "non_objects": {1: 42, 2: None},
+           "big_tasks": {3: 2000}, "paging": "absent"})
+    status, body = collection(conn, "expand=BackupServerJob")
+    p = json.loads(body)
+    assert "meta" not in p
+    assert p["data"][1] == 42 and p["data"][2] is None
+    assert len(p["data"][3]["_embedded"]["backupServerJob"][
+        "lastSessionTasks"]) == 2000
+    fleet({"count": 1200, "seed": 6, "pages": {
+        500: {"steps": [{"error": {"status": 520, "message": "m",
+                                   "type": "unspecified", "code": 500}},
+                        {"truncate": 100}, {}]}}})
+    status, _ = collection(conn, "limit=500&offset=500")
+    assert status == 520
+    status, body = collection(conn, "limit=500&offset=500")
+    assert status == 200 and len(body) == 100
+    with pytest.raises(ValueError):
+        json.loads(body)
+    assert len(page(500)["data"]) == 500
+    conn.close()
+
+
+def test_fleet_jobs_on_the_single_endpoints(sim, certs, fleet):
+    f = fleet({"count": 50, "seed": 8})
+    sp = f.spec_at(42)
+    conn = client(sim, certs)
+    resp, body = get_path(conn, S.JOB_PREFIX + sp["uid"])
+    assert resp.status == 200
+    assert json.loads(body)["data"]["name"] == sp["name"]
+    resp, body = get_path(conn, S.API_PREFIX + sp["uid"])
+    assert json.loads(body)["data"]["protectedVmCount"] == sp["protected"]
+    resp, _ = get_path(conn, S.JOB_PREFIX + S.fleet_uid(8, 50))
+    assert resp.status == 404  # beyond the fleet
+    conn.close()
+
+
+def test_standalone_fleet(certs, tmp_path):
+    tok = tmp_path / "tok"
+    tok.write_text("standalone-token\n")
+    proc = subprocess.Popen(
+        [sys.executable, SIM_PATH, "--cert", certs["server_cert"], "--key",
+         certs["server_key"], "--token-file", str(tok), "--fleet", "700"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONDONTWRITEBYTECODE":
+             "1"})
+    try:
+        line = proc.stdout.readline().decode()
+        assert line.startswith("PORT "), line
+        ctx = ssl.create_default_context(cafile=certs["ca"])
+        conn = http.client.HTTPSConnection("127.0.0.1", int(line.split()[1]),
+                                           context=ctx, timeout=10)
+        resp, body = get_path(conn, S.COLLECTION_PATH + "?limit=500",
+                              token="standalone-token")
+        page = json.loads(body)
+        assert page["meta"]["pagingInfo"]["total"] == 705
+        assert page["data"][0]["instanceUid"] == S.SEED_UID
+        conn.close()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        finally:
+            proc.stdout.close()
+            proc.stderr.close()
+    assert proc.returncode == 0

@@ -269,22 +269,24 @@ def test_http10_close_delimited_body_is_fine(vspc):
 # --- IPv6 and address families -----------------------------------------------
 
 def test_ipv6(view_of, sim6):
+    # the job status too: two requests, one connection, over IPv6
     v = view_of(sim6)
     run = run_plugin(["-H", "::1", "-6", "-p", str(sim6.port), "-j",
                       S.SEED_UID, "-T", v.token_file, "--ca-file",
                       v.certs["ca"]])
     assert_state(run, "OK")
     assert_measured(run, 5)
-    v.assert_one_exchange(run)
-    host = [val for k, val in v.requests()[0]["headers"]
-            if k.lower() == "host"]
-    assert host == ["[::1]:%d" % sim6.port], host
+    v.assert_one_exchange(run, requests=2)
+    for req in v.requests():
+        host = [val for k, val in req["headers"] if k.lower() == "host"]
+        assert host == ["[::1]:%d" % sim6.port], host
 
 
 def test_ipv6_literal_without_flag(view_of, sim6):
     v = view_of(sim6)
     run = run_plugin(["-H", "::1", "-p", str(sim6.port), "-j", S.SEED_UID,
-                      "-T", v.token_file, "--ca-file", v.certs["ca"]])
+                      "-T", v.token_file, "--ca-file", v.certs["ca"],
+                      "--no-job-status"])
     assert_state(run, "OK")
     v.assert_one_exchange(run)
 

@@ -69,6 +69,7 @@ CASES = [
 
 
 def good_args(vspc):
+    """The seed job with its job status: two requests when all is well."""
     return ["-H", vspc.host, "-p", str(vspc.port), "-j", SEED,
             "--ca-file", vspc.certs["ca"], "-T", vspc.token_file]
 
@@ -161,7 +162,7 @@ def test_help_wins_over_bad_options(vspc):
 def test_verbosity_levels_are_accepted(vspc, extra):
     run = run_plugin(good_args(vspc) + extra)
     assert_state(run, "OK")
-    vspc.assert_one_exchange(run)
+    vspc.assert_one_exchange(run, requests=2)
 
 
 @pytest.mark.parametrize("spec", ["10", "10:critical", "10:3", "1:ok",
@@ -169,4 +170,4 @@ def test_verbosity_levels_are_accepted(vspc, extra):
 def test_good_timeouts_are_accepted(vspc, spec):
     run = run_plugin(good_args(vspc) + ["-t", spec])
     assert_state(run, "OK")
-    vspc.assert_one_exchange(run)
+    vspc.assert_one_exchange(run, requests=2)

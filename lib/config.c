@@ -7,7 +7,8 @@
 void config_init(struct config *cfg)
 {
 	memset(cfg, 0, sizeof *cfg);
-	cfg->conn.port = VSPC_DEFAULT_PORT;
+	cfg->conn.server.host = cfg->conn.host;
+	cfg->conn.server.port = VSPC_DEFAULT_PORT;
 	cfg->conn.api_version = VSPC_DEFAULT_API_VERSION;
 	cfg->token.env_name = "VSPC_TOKEN";
 	cfg->policy.mismatch_state = STATE_WARNING;

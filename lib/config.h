@@ -87,7 +87,7 @@ struct token_source {
 
 struct connection {
 	char host[CONFIG_HOST_MAX + 1]; /* without IPv6 brackets */
-	unsigned port;
+	struct vspc_server server;      /* host (pointing at the above), port, scheme */
 	const char *ca_file;
 	bool insecure;
 	int ip_version; /* 0, 4 or 6 */
@@ -112,7 +112,8 @@ struct config {
 	int verbose;
 };
 
-/* Sets every default. */
+/* Sets every default. The struct must not be copied afterwards:
+ * conn.server.host points into it. */
 void config_init(struct config *cfg);
 
 #endif

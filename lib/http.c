@@ -221,7 +221,7 @@ struct http_client *http_client_new(const struct http_options *opt, char *err, s
 		goto fail;
 	}
 	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_PROTOCOLS_STR, "https");
+	SET(CURLOPT_PROTOCOLS_STR, opt->allow_http ? "http,https" : "https");
 	SET(CURLOPT_FOLLOWLOCATION, 0L);
 	SET(CURLOPT_ERRORBUFFER, c->errbuf);
 	SET(CURLOPT_WRITEFUNCTION, on_body);

@@ -2,7 +2,8 @@
  *
  * One client per run holds one libcurl easy handle, so consecutive requests
  * to the same server reuse the connection (one TLS handshake per run).
- * Redirects are never followed and only https is allowed. Every request is
+ * Redirects are never followed and only https is allowed unless the
+ * options say otherwise. Every request is
  * bounded by an absolute deadline and a body size cap. */
 #ifndef VSPC_HTTP_H
 #define VSPC_HTTP_H
@@ -26,6 +27,7 @@ typedef void (*http_trace_fn)(void *ctx, const char *line);
 
 struct http_options {
 	const char *ca_file; /* NULL: the system's CA store */
+	bool allow_http;     /* also speak plain http (--allow-http) */
 	bool insecure;       /* skip certificate and host name verification */
 	int ip_version;      /* 0 any, 4 or 6 */
 	const char *user_agent;

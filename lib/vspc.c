@@ -37,45 +37,47 @@ void vspc_uid_normalise(char *dst, const char *uid)
 
 /* "https://HOST:PORT" + @path: IPv6 literals bracketed, a zone's '%'
  * percent-encoded. */
-static bool format_url(char *dst, size_t dstlen, const char *host, unsigned port, const char *path)
+static bool format_url(char *dst, size_t dstlen, const struct vspc_server *srv, const char *path)
 {
+	const char *host = srv->host;
+	const char *scheme = srv->plain_http ? "http" : "https";
 	const char *zone = strchr(host, '%');
 	bool ipv6 = strchr(host, ':') != NULL;
 	int n;
 
 	if (ipv6 && zone)
-		n = snprintf(dst, dstlen, "https://[%.*s%%25%s]:%u%s", (int)(zone - host), host,
-			     zone + 1, port, path);
+		n = snprintf(dst, dstlen, "%s://[%.*s%%25%s]:%u%s", scheme, (int)(zone - host), host,
+			     zone + 1, srv->port, path);
 	else if (ipv6)
-		n = snprintf(dst, dstlen, "https://[%s]:%u%s", host, port, path);
+		n = snprintf(dst, dstlen, "%s://[%s]:%u%s", scheme, host, srv->port, path);
 	else
-		n = snprintf(dst, dstlen, "https://%s:%u%s", host, port, path);
+		n = snprintf(dst, dstlen, "%s://%s:%u%s", scheme, host, srv->port, path);
 	return n > 0 && (size_t)n < dstlen;
 }
 
-bool vspc_replication_job_url(char *dst, size_t dstlen, const char *host, unsigned port,
+bool vspc_replication_job_url(char *dst, size_t dstlen, const struct vspc_server *srv,
 			      const char *uid)
 {
 	char path[160];
 
 	snprintf(path, sizeof path, "%s%s", JOB_PATH, uid);
-	return format_url(dst, dstlen, host, port, path);
+	return format_url(dst, dstlen, srv, path);
 }
 
-bool vspc_token_url(char *dst, size_t dstlen, const char *host, unsigned port)
+bool vspc_token_url(char *dst, size_t dstlen, const struct vspc_server *srv)
 {
-	return format_url(dst, dstlen, host, port, "/api/v3/token");
+	return format_url(dst, dstlen, srv, "/api/v3/token");
 }
 
-bool vspc_job_url(char *dst, size_t dstlen, const char *host, unsigned port, const char *uid)
+bool vspc_job_url(char *dst, size_t dstlen, const struct vspc_server *srv, const char *uid)
 {
 	char path[160];
 
 	snprintf(path, sizeof path, "/api/v3/infrastructure/backupServers/jobs/%s", uid);
-	return format_url(dst, dstlen, host, port, path);
+	return format_url(dst, dstlen, srv, path);
 }
 
-bool vspc_collection_url(char *dst, size_t dstlen, const char *host, unsigned port,
+bool vspc_collection_url(char *dst, size_t dstlen, const struct vspc_server *srv,
 			 const char *backup_server, unsigned limit, uint64_t offset)
 {
 	char path[256];
@@ -90,7 +92,7 @@ bool vspc_collection_url(char *dst, size_t dstlen, const char *host, unsigned po
 			 "/api/v3/infrastructure/backupServers/jobs/replicationVmJobs"
 			 "?expand=BackupServerJob&limit=%u&offset=%" PRIu64,
 			 limit, offset);
-	return format_url(dst, dstlen, host, port, path);
+	return format_url(dst, dstlen, srv, path);
 }
 
 static void field_invalid(struct vspc_field *f, const char *fmt, ...)

@@ -141,6 +141,13 @@ struct vspc_error_info {
 	double retry_after; /* seconds; < 0 if the body had none */
 };
 
+/* Where VSPC is. plain_http only with --allow-http. */
+struct vspc_server {
+	const char *host; /* name or address; IPv6 without brackets */
+	unsigned port;
+	bool plain_http;
+};
+
 /* True if the @len bytes at @s are a UUID in 8-4-4-4-12 hex form. */
 bool vspc_uid_valid(const char *s, size_t len);
 
@@ -150,7 +157,7 @@ void vspc_uid_normalise(char *dst, const char *uid);
 /* Writes "https://HOST:PORT/api/v3/infrastructure/backupServers/jobs/
  * replicationVmJobs/UID" to @dst. IPv6 literals are bracketed and a zone
  * separator is percent-encoded. Returns false if it does not fit. */
-bool vspc_replication_job_url(char *dst, size_t dstlen, const char *host, unsigned port,
+bool vspc_replication_job_url(char *dst, size_t dstlen, const struct vspc_server *srv,
 			      const char *uid);
 
 /* Decodes a 200 answer to GET .../replicationVmJobs/{uid}. On error writes a
@@ -160,12 +167,12 @@ enum vspc_error vspc_decode_replication_job(const char *body, size_t len,
 					    size_t errlen);
 
 /* Writes the URL of GET .../backupServers/jobs/{uid}. */
-bool vspc_job_url(char *dst, size_t dstlen, const char *host, unsigned port, const char *uid);
+bool vspc_job_url(char *dst, size_t dstlen, const struct vspc_server *srv, const char *uid);
 
 /* Writes the URL of one page of the replication job collection with the
  * BackupServerJob expanded: all jobs, or those of @backup_server (NULL for
  * all). */
-bool vspc_collection_url(char *dst, size_t dstlen, const char *host, unsigned port,
+bool vspc_collection_url(char *dst, size_t dstlen, const struct vspc_server *srv,
 			 const char *backup_server, unsigned limit, uint64_t offset);
 
 /* Decodes a 200 answer to GET .../backupServers/jobs/{uid}. */
@@ -202,7 +209,7 @@ struct vspc_oauth {
 };
 
 /* Writes the URL of POST /api/v3/token. */
-bool vspc_token_url(char *dst, size_t dstlen, const char *host, unsigned port);
+bool vspc_token_url(char *dst, size_t dstlen, const struct vspc_server *srv);
 
 /* Decodes the body of a token answer of any status. VSPC_ERR_* when it is
  * not an OAuth2Result/OAuth2Error object (reason in @err). */

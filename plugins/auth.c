@@ -35,7 +35,7 @@ bool auth_start(struct auth *a, const struct config *cfg, struct buf *token, str
 	if (cfg->no_token_cache)
 		return true;
 	a->use_cache =
-	    token_cache_open(&a->cache, cfg->token_cache_dir, cfg->conn.host, cfg->conn.port,
+	    token_cache_open(&a->cache, cfg->token_cache_dir, cfg->conn.host, cfg->conn.server.port,
 			     buf_str(&a->creds.username), err, sizeof err);
 	if (!a->use_cache)
 		result_line(res, 1, "note: not caching tokens: %s", err);
@@ -83,7 +83,7 @@ static bool token_request(const struct request_ctx *rq, const char *const *field
 	enum http_error rc;
 	bool ok = false;
 
-	vspc_token_url(url, sizeof url, cfg->conn.host, cfg->conn.port);
+	vspc_token_url(url, sizeof url, &cfg->conn.server);
 	snprintf(version, sizeof version, "X-Client-Version: %s", cfg->conn.api_version);
 	headers[0] = "Accept: application/json";
 	headers[1] = version;

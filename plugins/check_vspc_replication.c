@@ -78,6 +78,7 @@ static void run_mode(const struct config *cfg, struct buf *token, bool login, st
 	struct http_options opt = {
 		.ca_file = cfg->conn.ca_file,
 		.insecure = cfg->conn.insecure,
+		.allow_http = cfg->conn.server.plain_http,
 		.ip_version = cfg->conn.ip_version,
 		.user_agent = USER_AGENT,
 		.trace = cfg->verbose >= 3 ? trace_to_result : NULL,

@@ -48,7 +48,8 @@ enum {
 	OPT_CREDENTIALS_FILE,
 	OPT_TOKEN_CACHE,
 	OPT_NO_TOKEN_CACHE,
-	OPT_EXTRA_OPTS
+	OPT_EXTRA_OPTS,
+	OPT_ALLOW_HTTP
 };
 
 static const char short_options[] = "H:p:j:T:w:c:t:46avhV";
@@ -56,6 +57,7 @@ static const char short_options[] = "H:p:j:T:w:c:t:46avhV";
 /* Sorted by name. */
 static const struct option long_options[] = {
 	{ "all", no_argument, NULL, 'a' },
+	{ "allow-http", no_argument, NULL, OPT_ALLOW_HTTP },
 	{ "api-version", required_argument, NULL, OPT_API_VERSION },
 	{ "backup-server", required_argument, NULL, OPT_BACKUP_SERVER },
 	{ "ca-file", required_argument, NULL, OPT_CA_FILE },
@@ -150,7 +152,7 @@ static bool opt_port(const char *text, struct connection *conn, char *err, size_
 
 	if (!parse_uint(text, 1, 65535, &v))
 		return fail(err, errlen, "--port: '%s' is not a port number (1 to 65535)", text);
-	conn->port = (unsigned)v;
+	conn->server.port = (unsigned)v;
 	return true;
 }
 
@@ -159,6 +161,12 @@ static bool opt_host(const char *text, struct connection *conn, char *err, size_
 {
 	size_t len = strlen(text);
 
+	if (strncasecmp(text, "http://", 7) == 0)
+		return fail(err, errlen,
+			    "--hostname: plain http:// is refused (the token would cross the network "
+			    "in clear); give the host name, and --allow-http if you really mean it");
+	if (strstr(text, "://"))
+		return fail(err, errlen, "--hostname: give a host name or address, not a URL");
 	if (len >= 2 && text[0] == '[' && text[len - 1] == ']')
 		text++, len -= 2;
 	if (len == 0 || len > CONFIG_HOST_MAX)
@@ -394,6 +402,9 @@ static bool apply_option(int id, const char *arg, struct config *cfg, char *err,
 	case OPT_INSECURE:
 		cfg->conn.insecure = true;
 		return true;
+	case OPT_ALLOW_HTTP:
+		cfg->conn.server.plain_http = true;
+		return true;
 	case '4':
 	case '6':
 		cfg->conn.ip_version = id - '0';
@@ -610,6 +621,8 @@ void cli_print_help(FILE *out)
 	    "      --ca-file=FILE         CA bundle that verifies the server certificate\n"
 	    "                             (default: the system CA store)\n"
 	    "      --insecure             do not verify the server certificate or host name\n"
+	    "      --allow-http           speak plain http instead of https (the token then\n"
+	    "                             crosses the network in clear: for a local proxy)\n"
 	    "      --api-version=VER      sent as X-Client-Version (default 3.6)\n"
 	    "  -t, --timeout=SECONDS[:STATE]\n"
 	    "                             deadline for the whole run (default 10) and the\n"

@@ -281,7 +281,7 @@ static bool read_page(struct fleet_walk *w, uint64_t offset, struct vspc_paging 
 	bool ok = false;
 
 	snprintf(what, sizeof what, "page at offset %" PRIu64 ": ", offset);
-	if (!vspc_collection_url(url, sizeof url, cfg->conn.host, cfg->conn.port,
+	if (!vspc_collection_url(url, sizeof url, &cfg->conn.server,
 				 cfg->filter.has_backup_server ? cfg->filter.backup_server : NULL,
 				 PAGE_LIMIT, offset)) {
 		result_fail(w->rq->res, STATE_UNKNOWN, "plugin fault: the URL does not fit");

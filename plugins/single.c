@@ -44,7 +44,7 @@ void mode_single(const struct request_ctx *rq)
 	bool ok;
 
 	snprintf(subject, sizeof subject, "replication job %s", uid);
-	if (!vspc_replication_job_url(url, sizeof url, cfg->conn.host, cfg->conn.port, uid)) {
+	if (!vspc_replication_job_url(url, sizeof url, &cfg->conn.server, uid)) {
 		result_fail(rq->res, STATE_UNKNOWN, "plugin fault: the URL does not fit");
 		return;
 	}
@@ -64,7 +64,7 @@ void mode_single(const struct request_ctx *rq)
 
 	http_response_free(&resp);
 	snprintf(subject, sizeof subject, "job %s", uid);
-	vspc_job_url(url, sizeof url, cfg->conn.host, cfg->conn.port, uid);
+	vspc_job_url(url, sizeof url, &cfg->conn.server, uid);
 	if (!fetch_ok(rq, url, subject, "job session: ", &resp, &seconds))
 		goto out;
 	if (vspc_decode_job_session(buf_str(&resp.body), resp.body.len, &session, err,

@@ -52,6 +52,9 @@ static const struct cli_case cases[] = {
 	{ { "-H", "vspc/evil", "-j", SEED }, CLI_USAGE_ERROR, "--hostname" },
 	{ { "-H", "user@vspc", "-j", SEED }, CLI_USAGE_ERROR, "--hostname" },
 	{ { "-H", "", "-j", SEED }, CLI_USAGE_ERROR, "--hostname" },
+	{ { "-H", "http://vspc", "-j", SEED }, CLI_USAGE_ERROR, "--allow-http" },
+	{ { "-H", "https://vspc", "-j", SEED }, CLI_USAGE_ERROR, "not a URL" },
+	{ { "-H", "vspc", "-j", SEED, "--allow-http" }, CLI_RUN, NULL },
 	{ { "-H", "vspc", "-j", SEED, "--bogus" }, CLI_USAGE_ERROR, "--bogus" },
 	{ { "-H", "vspc", "-j", SEED, "-x" }, CLI_USAGE_ERROR, "-x" },
 	{ { "-H", "vspc", "-j", SEED, "extra" }, CLI_USAGE_ERROR, "extra" },
@@ -144,7 +147,7 @@ static void test_values(void)
 	tap_ok(run(full, &cfg, err, sizeof err) == CLI_RUN, "every option together parses (%s)",
 	       err);
 	tap_str_eq(cfg.conn.host, "::1", "IPv6 brackets are removed");
-	tap_ok(cfg.conn.port == 8443 && cfg.conn.ip_version == 6, "port and -6 are set");
+	tap_ok(cfg.conn.server.port == 8443 && cfg.conn.ip_version == 6, "port and -6 are set");
 	tap_str_eq(cfg.policy.job_uid, SEED, "job UID is lower-cased");
 	tap_ok(cfg.policy.warning.set && strcmp(cfg.policy.warning.text, "10:") == 0 &&
 		   cfg.policy.critical.range.alert_inside,
@@ -162,7 +165,7 @@ static void test_values(void)
 
 		run(defaults, &cfg, err, sizeof err);
 		tap_ok(
-		    cfg.conn.port == 1280 && cfg.timeout_seconds == 10 &&
+		    cfg.conn.server.port == 1280 && cfg.timeout_seconds == 10 &&
 			cfg.timeout_state == STATE_UNKNOWN &&
 			strcmp(cfg.conn.api_version, "3.6") == 0 &&
 			cfg.policy.mismatch_state == STATE_WARNING && !cfg.conn.insecure,

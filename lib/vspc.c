@@ -46,8 +46,8 @@ static bool format_url(char *dst, size_t dstlen, const struct vspc_server *srv, 
 	int n;
 
 	if (ipv6 && zone)
-		n = snprintf(dst, dstlen, "%s://[%.*s%%25%s]:%u%s", scheme, (int)(zone - host), host,
-			     zone + 1, srv->port, path);
+		n = snprintf(dst, dstlen, "%s://[%.*s%%25%s]:%u%s", scheme, (int)(zone - host),
+			     host, zone + 1, srv->port, path);
 	else if (ipv6)
 		n = snprintf(dst, dstlen, "%s://[%s]:%u%s", scheme, host, srv->port, path);
 	else

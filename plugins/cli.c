@@ -162,9 +162,10 @@ static bool opt_host(const char *text, struct connection *conn, char *err, size_
 	size_t len = strlen(text);
 
 	if (strncasecmp(text, "http://", 7) == 0)
-		return fail(err, errlen,
-			    "--hostname: plain http:// is refused (the token would cross the network "
-			    "in clear); give the host name, and --allow-http if you really mean it");
+		return fail(
+		    err, errlen,
+		    "--hostname: plain http:// is refused (the token would cross the network "
+		    "in clear); give the host name, and --allow-http if you really mean it");
 	if (strstr(text, "://"))
 		return fail(err, errlen, "--hostname: give a host name or address, not a URL");
 	if (len >= 2 && text[0] == '[' && text[len - 1] == ']')

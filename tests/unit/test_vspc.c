@@ -175,21 +175,26 @@ static void test_urls(void)
 	char url[256];
 	char small[20];
 
-	tap_ok(vspc_replication_job_url(url, sizeof url, &(struct vspc_server){"vspc.example.com", 1280, false}, SEED) &&
+	tap_ok(vspc_replication_job_url(url, sizeof url,
+					&(struct vspc_server){ "vspc.example.com", 1280, false },
+					SEED) &&
 		   strcmp(url,
 			  "https://vspc.example.com:1280/api/v3/infrastructure/backupServers/jobs/"
 			  "replicationVmJobs/" SEED) == 0,
 	       "URL for a host name");
-	tap_ok(vspc_replication_job_url(url, sizeof url, &(struct vspc_server){"::1", 8443, false}, SEED) &&
+	tap_ok(vspc_replication_job_url(url, sizeof url,
+					&(struct vspc_server){ "::1", 8443, false }, SEED) &&
 		   strncmp(url, "https://[::1]:8443/api/v3/", 26) == 0,
 	       "IPv6 literal is bracketed");
-	tap_ok(vspc_replication_job_url(url, sizeof url, &(struct vspc_server){"fe80::1%eth0", 1280, false}, SEED) &&
+	tap_ok(vspc_replication_job_url(
+		   url, sizeof url, &(struct vspc_server){ "fe80::1%eth0", 1280, false }, SEED) &&
 		   strncmp(url, "https://[fe80::1%25eth0]:1280/", 30) == 0,
 	       "IPv6 zone is percent-encoded");
-	tap_ok(vspc_job_url(url, sizeof url, &(struct vspc_server){"h", 80, true}, SEED) &&
-		       strncmp(url, "http://h:80/api/v3/", 19) == 0,
+	tap_ok(vspc_job_url(url, sizeof url, &(struct vspc_server){ "h", 80, true }, SEED) &&
+		   strncmp(url, "http://h:80/api/v3/", 19) == 0,
 	       "--allow-http gives an http URL");
-	tap_ok(!vspc_replication_job_url(small, sizeof small, &(struct vspc_server){"h", 1, false}, SEED),
+	tap_ok(!vspc_replication_job_url(small, sizeof small,
+					 &(struct vspc_server){ "h", 1, false }, SEED),
 	       "a URL that does not fit is refused");
 	tap_ok(vspc_uid_valid(SEED, 36) && !vspc_uid_valid(SEED, 35) &&
 		   !vspc_uid_valid("bc04d2e5-dd4c-4f85-af0e-424106a32a7g", 36) &&
@@ -345,17 +350,19 @@ static void test_more_urls(void)
 {
 	char url[512];
 
-	tap_ok(vspc_job_url(url, sizeof url, &(struct vspc_server){"h", 1280, false}, SEED) &&
+	tap_ok(vspc_job_url(url, sizeof url, &(struct vspc_server){ "h", 1280, false }, SEED) &&
 		   strcmp(url, "https://h:1280/api/v3/infrastructure/backupServers/jobs/" SEED) ==
 		       0,
 	       "job URL");
 	tap_ok(
-	    vspc_collection_url(url, sizeof url, &(struct vspc_server){"h", 1280, false}, NULL, 500, 1000) &&
+	    vspc_collection_url(url, sizeof url, &(struct vspc_server){ "h", 1280, false }, NULL,
+				500, 1000) &&
 		strcmp(url,
 		       "https://h:1280/api/v3/infrastructure/backupServers/jobs/replicationVmJobs"
 		       "?expand=BackupServerJob&limit=500&offset=1000") == 0,
 	    "collection URL");
-	tap_ok(vspc_collection_url(url, sizeof url, &(struct vspc_server){"h", 1280, false}, SEED, 500, 0) &&
+	tap_ok(vspc_collection_url(url, sizeof url, &(struct vspc_server){ "h", 1280, false }, SEED,
+				   500, 0) &&
 		   strstr(url, "/backupServers/" SEED "/jobs/replicationVmJobs?expand=") != NULL,
 	       "collection URL of one backup server");
 }

@@ -4,14 +4,10 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "secret.h"
+#include "readfile.h"
 
 #define VALUE_MAX 2048
 
@@ -48,7 +44,7 @@ static enum credentials_error take_line(const char *line, size_t len, size_t lin
 	struct buf *dst;
 
 	if (eq == NULL) {
-		snprintf(err, errlen, "credentials file line %zu is not key=value", line_no);
+		snprintf(err, errlen, "line %zu is not key=value", line_no);
 		return CREDENTIALS_ERR_SYNTAX;
 	}
 	key_len = (size_t)(eq - line);
@@ -63,22 +59,19 @@ static enum credentials_error take_line(const char *line, size_t len, size_t lin
 	else if (key_len == 8 && memcmp(key, "password", 8) == 0)
 		dst = &c->password;
 	else {
-		snprintf(err, errlen,
-			 "credentials file line %zu: unknown key (expected username or password)",
+		snprintf(err, errlen, "line %zu: unknown key (expected username or password)",
 			 line_no);
 		return CREDENTIALS_ERR_SYNTAX;
 	}
 	if (dst->len) {
-		snprintf(err, errlen, "credentials file line %zu: %s given twice", line_no,
+		snprintf(err, errlen, "line %zu: %s given twice", line_no,
 			 dst == &c->username ? "username" : "password");
 		return CREDENTIALS_ERR_SYNTAX;
 	}
 	if (value_len == 0 || !control_free(value, value_len) ||
 	    buf_append(dst, value, value_len) != BUF_OK) {
-		snprintf(
-		    err, errlen,
-		    "credentials file line %zu: %s is empty, too long or has control characters",
-		    line_no, dst == &c->username ? "username" : "password");
+		snprintf(err, errlen, "line %zu: %s is empty, too long or has control characters",
+			 line_no, dst == &c->username ? "username" : "password");
 		return CREDENTIALS_ERR_SYNTAX;
 	}
 	return CREDENTIALS_OK;
@@ -111,7 +104,7 @@ enum credentials_error credentials_parse(const char *text, size_t len, struct cr
 			return rc;
 	}
 	if (c->username.len == 0 || c->password.len == 0) {
-		snprintf(err, errlen, "credentials file lacks a %s= line",
+		snprintf(err, errlen, "no %s= line",
 			 c->username.len == 0 ? "username" : "password");
 		return CREDENTIALS_ERR_SYNTAX;
 	}
@@ -121,41 +114,23 @@ enum credentials_error credentials_parse(const char *text, size_t len, struct cr
 enum credentials_error credentials_load(const char *path, struct credentials *c, char *err,
 					size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	char *text;
-	size_t got = 0;
-	struct stat st;
+	struct buf text;
+	char why[400];
+	mode_t mode = 0;
+	int e;
 	enum credentials_error rc;
 
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot read credentials file %s: %s", path, strerror(errno));
+	buf_init(&text, CREDENTIALS_MAX_FILE);
+	e = readfile(path, &text, &mode);
+	if (e != 0) {
+		snprintf(err, errlen, "cannot read credentials file %s: %s", path,
+			 e == EFBIG ? "larger than 64 KiB" : strerror(e));
 		return CREDENTIALS_ERR_READ;
 	}
-	if (fstat(fd, &st) == 0)
-		c->loose_permissions = (st.st_mode & 077) != 0;
-	text = malloc(CREDENTIALS_MAX_FILE + 1);
-	if (text == NULL) {
-		close(fd);
-		snprintf(err, errlen, "out of memory");
-		return CREDENTIALS_ERR_READ;
-	}
-	for (;;) {
-		ssize_t n = read(fd, text + got, CREDENTIALS_MAX_FILE + 1 - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0 || (got += (size_t)n) > CREDENTIALS_MAX_FILE)
-			break;
-	}
-	close(fd);
-	if (got > CREDENTIALS_MAX_FILE) {
-		snprintf(err, errlen, "credentials file %s is larger than %d bytes", path,
-			 CREDENTIALS_MAX_FILE);
-		rc = CREDENTIALS_ERR_READ;
-	} else {
-		rc = credentials_parse(text, got, c, err, errlen);
-	}
-	secret_wipe(text, CREDENTIALS_MAX_FILE + 1);
-	free(text);
+	c->loose_permissions = (mode & 077) != 0;
+	rc = credentials_parse(buf_str(&text), text.len, c, why, sizeof why);
+	if (rc != CREDENTIALS_OK)
+		snprintf(err, errlen, "credentials file %s: %s", path, why);
+	buf_free_wipe(&text);
 	return rc;
 }

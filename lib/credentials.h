@@ -31,12 +31,13 @@ enum credentials_error {
 void credentials_init(struct credentials *c);
 void credentials_free(struct credentials *c);
 
-/* Parses @len bytes of file text. */
+/* Parses @len bytes of file text; errors name the line ("line 3: ...") or
+ * the missing key. */
 enum credentials_error credentials_parse(const char *text, size_t len, struct credentials *c,
 					 char *err, size_t errlen);
 
 /* Reads and parses @path (at most CREDENTIALS_MAX_FILE bytes) and notes
- * loose permissions. */
+ * loose permissions; errors name the file. */
 enum credentials_error credentials_load(const char *path, struct credentials *c, char *err,
 					size_t errlen);
 

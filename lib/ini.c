@@ -4,13 +4,13 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "readfile.h"
 #include "secret.h"
 
 /* The Monitoring Plugins' search order, newest names first. */
@@ -179,39 +179,6 @@ static enum ini_error parse(const char *text, size_t size, const char *section,
 	return found ? INI_OK : INI_ERR_SECTION;
 }
 
-static enum ini_error read_file(const char *path, char **text, size_t *size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	char *buf;
-	size_t got = 0;
-
-	if (fd < 0)
-		return INI_ERR_READ;
-	buf = malloc(INI_MAX_FILE + 1);
-	if (buf == NULL) {
-		close(fd);
-		return INI_ERR_NOMEM;
-	}
-	for (;;) {
-		ssize_t n = read(fd, buf + got, INI_MAX_FILE + 1 - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0 || (got += (size_t)n) > INI_MAX_FILE)
-			break;
-	}
-	close(fd);
-	if (got > INI_MAX_FILE) {
-		secret_wipe(buf, INI_MAX_FILE + 1);
-		free(buf);
-		errno = EFBIG;
-		return INI_ERR_READ;
-	}
-	*text = buf;
-	*size = got;
-	return INI_OK;
-}
-
 /* parse() with a one-line reason naming @path. */
 static enum ini_error parse_reporting(const char *text, size_t size, const char *path,
 				      const char *section, struct ini_args *out, char *err,
@@ -246,9 +213,9 @@ enum ini_error ini_read_locator(const char *locator, const char *default_section
 	size_t section_len = locator ? (at ? (size_t)(at - locator) : strlen(locator)) : 0;
 	char section[128];
 	const char *path = at && at[1] ? at + 1 : NULL;
-	char *text = NULL;
-	size_t size = 0;
+	struct buf text;
 	enum ini_error rc;
+	int e;
 
 	if (section_len >= sizeof section) {
 		snprintf(err, errlen, "--extra-opts: section name too long");
@@ -266,13 +233,13 @@ enum ini_error ini_read_locator(const char *locator, const char *default_section
 		    "--extra-opts: no file given and no default ini file found (set MP_CONFIG_FILE)");
 		return INI_ERR_NO_FILE;
 	}
-	rc = read_file(path, &text, &size);
-	if (rc != INI_OK) {
-		snprintf(err, errlen, "--extra-opts: cannot read %s: %s", path, strerror(errno));
-		return rc;
+	buf_init(&text, INI_MAX_FILE);
+	e = readfile(path, &text, NULL);
+	if (e != 0) {
+		snprintf(err, errlen, "--extra-opts: cannot read %s: %s", path, strerror(e));
+		return e == ENOMEM ? INI_ERR_NOMEM : INI_ERR_READ;
 	}
-	rc = parse_reporting(text, size, path, section, out, err, errlen);
-	secret_wipe(text, size);
-	free(text);
+	rc = parse_reporting(buf_str(&text), text.len, path, section, out, err, errlen);
+	buf_free_wipe(&text);
 	return rc;
 }

@@ -3,43 +3,14 @@
 #include "token.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "secret.h"
+#include "readfile.h"
 
-/* Reads at most @cap bytes of @path into @dst; returns the count or -1. */
-static ssize_t read_capped(const char *path, char *dst, size_t cap)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	size_t got = 0;
-
-	if (fd < 0)
-		return -1;
-	while (got < cap) {
-		ssize_t n = read(fd, dst + got, cap - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int saved = errno;
-
-			close(fd);
-			errno = saved;
-			return -1;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	return (ssize_t)got;
-}
+#define TOKEN_FILE_MAX (64 * 1024)
 
 static bool is_blank(char c)
 {
@@ -83,30 +54,24 @@ static enum token_error store(const char *s, size_t len, const char *origin, str
 static enum token_error load_file(const char *path, struct buf *token, bool *loose, char *err,
 				  size_t errlen)
 {
-	struct stat st;
-
-	/* one byte more than a token and its newline, to notice longer lines */
-	size_t cap = TOKEN_MAX + 3;
-	char *raw = malloc(cap);
-	ssize_t n;
+	struct buf raw;
+	mode_t mode = 0;
 	const char *nl;
 	enum token_error rc;
+	int e;
 
-	if (raw == NULL) {
-		snprintf(err, errlen, "out of memory");
+	buf_init(&raw, TOKEN_FILE_MAX);
+	e = readfile(path, &raw, &mode);
+	if (e != 0) {
+		snprintf(err, errlen, "cannot read token file %s: %s", path,
+			 e == EFBIG ? "larger than 64 KiB" : strerror(e));
 		return TOKEN_ERR_FILE;
 	}
-	n = read_capped(path, raw, cap);
-	if (n < 0) {
-		snprintf(err, errlen, "cannot read token file %s: %s", path, strerror(errno));
-		free(raw);
-		return TOKEN_ERR_FILE;
-	}
-	*loose = stat(path, &st) == 0 && (st.st_mode & 077) != 0;
-	nl = memchr(raw, '\n', (size_t)n);
-	rc = store(raw, nl ? (size_t)(nl - raw) : (size_t)n, "the token file", token, err, errlen);
-	secret_wipe(raw, cap);
-	free(raw);
+	*loose = (mode & 077) != 0;
+	nl = memchr(buf_str(&raw), '\n', raw.len);
+	rc = store(buf_str(&raw), nl ? (size_t)(nl - buf_str(&raw)) : raw.len, "the token file",
+		   token, err, errlen);
+	buf_free_wipe(&raw);
 	return rc;
 }
 

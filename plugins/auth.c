@@ -150,7 +150,9 @@ static bool refresh_login(const struct request_ctx *rq, struct cached_token *t)
 							  .deadline_ms = rq->deadline_ms,
 							  .res = &quiet },
 				   fields, 2, "refresh_token", t);
-		if (!ok)
+		if (ok)
+			result_line(rq->res, 1, "token cache: refreshed the access token");
+		else
 			result_line(rq->res, 1, "refresh failed (%s); logging in again",
 				    buf_str(&quiet.summary));
 		result_free(&quiet);

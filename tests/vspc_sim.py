@@ -11,6 +11,11 @@ VSPC 9.2 (API 3.6.2) does:
   GET /api/v3/infrastructure/backupServers/{uid}/jobs/replicationVmJobs
       the collections, all jobs or one backup server's
       (?expand=BackupServerJob&limit=&offset=&filter=)
+  POST /api/v3/token
+      OAuth 2.0 login of configured accounts (grant_type=password and
+      grant_type=refresh_token, form-encoded): a bare OAuth2Result or, with
+      400, an OAuth2Error; the access tokens it issues are accepted as
+      Bearer tokens until they expire (see "Accounts" below)
 and misbehaves on request so that check_vspc_replication can be tested
 against everything a server or a network can do to it.
 
@@ -21,7 +26,8 @@ Standard library only.  Used two ways:
       python3 tests/vspc_sim.py --make-certs DIR
       python3 tests/vspc_sim.py --cert DIR/server.pem --key DIR/server.key \
           --token-file TOKENFILE [--bind 127.0.0.1] [--port 0] [--fixtures F]
-          [--fleet N] [--fleet-seed S]
+          [--fleet N] [--fleet-seed S] [--credentials-file F]
+          [--expires-in SECONDS]
     prints "PORT <n>" on stdout once listening and runs until killed.
 
 Single-job scenarios are configured per (endpoint, job UID): set_job() for
@@ -120,6 +126,50 @@ Fleet (set_fleet(); the collections): a dict
   big_tasks     {index: n}: that job has n lastSessionTasks
   unknown_server  "empty" (default: 200 with no jobs) or "404"
   shuffle       false: keep the key order of the items
+
+Accounts (add_account(username, password, **options); the token endpoint):
+  POST /api/v3/token takes application/x-www-form-urlencoded fields only.
+  grant_type=password with the username and password of an account (and
+  optionally readOnly=true) answers 200 with a bare OAuth2Result
+  {"access_token", "token_type": "bearer", "refresh_token", "expires_in",
+  "mfa_token": null, "encrypted_code": null}; a wrong user name or password
+  answers 400 {"error": "invalid_grant", "error_description": ...}.
+  grant_type=refresh_token with a refresh token that was issued and is
+  neither revoked nor used up answers a new access token (and, with
+  rotate, a new refresh token that replaces the old one); anything else is
+  400 invalid_grant.  Other grant types: 400 unsupported_grant_type; a body
+  that is not form-encoded or lacks a field: 400 invalid_request.
+  Access tokens look like JWTs (base64url and dots); refresh tokens are
+  standard base64 with "+", "/" and "=", so that a client has to
+  percent-encode them.  Each token is random and appears nowhere else.
+  Options:
+  expires_in    lifetime announced in the answer, seconds (default 3600)
+  lifetime      how long the server accepts the access token, seconds
+                (default: expires_in); wall clock
+  mfa           true: a correct password answers 200 with access_token and
+                refresh_token null and an mfa_token
+  accept        false: issued access tokens are refused (401) even while
+                valid
+  rotate        false: a refresh keeps the refresh token (default true: a
+                new one, the old one is used up)
+  refresh       false: no refresh_token in the answers (null)
+  steps         a scenario (list of steps, the last repeating) for this
+                account's token requests, password and refresh grants alike:
+                a step with only delay / close / framing / truncate sends
+                the real answer that way (delay: hold it that long); a step
+                with an answer (status, body, error, data, action, ...)
+                sends that instead and issues nothing
+  revoke_access(), expire_access(), revoke_refresh() (by username or token)
+  act at once; account(username) holds the counters: password_grants,
+  refresh_grants (requests, whatever the outcome), logins, refreshes
+  (successful ones), mfa_prompts.  A token request record carries
+  endpoint "token", form (the parsed body, {field: [values]}), grant_type,
+  username (the account it concerns, if any), outcome ("token", "mfa",
+  "bad_credentials", "bad_refresh", "unsupported_grant_type",
+  "invalid_request", "scripted") and issued ({access, refresh} or None).
+  Every request record carries body (the raw request body), bearer (the
+  Bearer credential sent, or None) and auth ("static", "issued",
+  "expired", "revoked", "refused", "unknown" or None).
 """
 
 import argparse
@@ -130,6 +180,7 @@ import json
 import os
 import random
 import re
+import secrets
 import select
 import signal
 import socket
@@ -148,6 +199,7 @@ BASE_PATH = "/api/v3/infrastructure/backupServers/"
 API_PREFIX = BASE_PATH + "jobs/replicationVmJobs/"
 JOB_PREFIX = BASE_PATH + "jobs/"
 COLLECTION_PATH = BASE_PATH + "jobs/replicationVmJobs"
+TOKEN_PATH = "/api/v3/token"
 LATEST_API_VERSION = "3.6.2"
 MIB = 1024 * 1024
 ZERO_UUID = "00000000-0000-0000-0000-000000000000"
@@ -183,6 +235,10 @@ MSG_BSJOB_MISSING = "Backup server job does not exist."
 MSG_SERVER_MISSING = "Backup server does not exist."
 MSG_NO_ROUTE = "The requested resource does not exist."
 MSG_SERVER_ERROR = "Internal server error. Contact your service provider."
+MSG_BAD_LOGIN = ("Cannot complete login due to incorrect username or "
+                 "password, or no sufficient rights.")
+MSG_BAD_REFRESH = "The refresh token is invalid, expired or revoked."
+FORM_TYPE = "application/x-www-form-urlencoded"
 
 
 # --------------------------------------------------------------------------
@@ -1064,6 +1120,181 @@ class RawServer:
 
 
 # --------------------------------------------------------------------------
+# Accounts and the tokens issued to them (POST /api/v3/token)
+# --------------------------------------------------------------------------
+
+def _b64url(n):
+    return base64.urlsafe_b64encode(secrets.token_bytes(n)).rstrip(
+        b"=").decode("ascii")
+
+
+def new_access_token():
+    """A random JWT-shaped access token (base64url parts, dots)."""
+    head = base64.urlsafe_b64encode(json.dumps(
+        {"alg": "HS256", "typ": "JWT"}).encode()).rstrip(b"=").decode()
+    return "%s.%s.%s" % (head, _b64url(48), _b64url(32))
+
+
+def new_refresh_token():
+    """A random refresh token in standard base64: it holds "+", "/" and
+    "=", which a form body has to percent-encode."""
+    while True:
+        raw = secrets.token_bytes(47)  # not a multiple of 3: "=" padding
+        text = base64.b64encode(raw).decode("ascii")
+        if "+" in text and "/" in text:
+            return text
+
+
+def new_mfa_token():
+    return "mfa." + _b64url(32)
+
+
+class Account:
+    """One account of the token endpoint (see "Accounts" in the module
+    documentation).  The counters are updated under the simulator's lock."""
+
+    OPTIONS = ("expires_in", "lifetime", "mfa", "accept", "rotate", "refresh",
+               "steps")
+
+    def __init__(self, username, password, expires_in=3600, lifetime=None,
+                 mfa=False, accept=True, rotate=True, refresh=True,
+                 steps=None):
+        self.username = username
+        self.password = password
+        self.expires_in = expires_in
+        self.lifetime = lifetime
+        self.mfa = mfa
+        self.accept = accept
+        self.rotate = rotate
+        self.refresh = refresh
+        self.scenario = _Scenario(copy.deepcopy(steps)) if steps else None
+        self.password_grants = 0
+        self.refresh_grants = 0
+        self.logins = 0
+        self.refreshes = 0
+        self.mfa_prompts = 0
+
+    def configure(self, **options):
+        unknown = set(options) - set(self.OPTIONS) - {"password"}
+        if unknown:
+            raise ValueError("unknown account options %s" % sorted(unknown))
+        for k, v in options.items():
+            if k == "steps":
+                self.scenario = _Scenario(copy.deepcopy(v)) if v else None
+            else:
+                setattr(self, k, v)
+
+    def counts(self):
+        return {"password_grants": self.password_grants,
+                "refresh_grants": self.refresh_grants,
+                "logins": self.logins, "refreshes": self.refreshes,
+                "mfa_prompts": self.mfa_prompts}
+
+
+class _Tokens:
+    """Accounts, issued tokens, thread-safe.  Token records are dicts:
+    access: {kind, value, user, issued, expires_at, revoked, read_only,
+    grant}; refresh: {kind, value, user, issued, revoked, used}."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.accounts = {}
+        self.access = {}
+        self.refresh = {}
+        self.mfa = {}  # token -> user
+
+    def add(self, account):
+        with self.lock:
+            self.accounts[account.username] = account
+        return account
+
+    def get(self, username):
+        with self.lock:
+            return self.accounts.get(username)
+
+    def check_bearer(self, value):
+        """"issued", "expired", "revoked", "refused" or None (not issued
+        here)."""
+        with self.lock:
+            rec = self.access.get(value)
+            if rec is None:
+                return None
+            if rec["revoked"]:
+                return "revoked"
+            if time.time() >= rec["expires_at"]:
+                return "expired"
+            acct = self.accounts.get(rec["user"])
+            if acct is None or not acct.accept:
+                return "refused"
+            return "issued"
+
+    def issue(self, acct, read_only, grant):
+        """New tokens for acct (under self.lock): (access, refresh or
+        None)."""
+        now = time.time()
+        lifetime = acct.lifetime if acct.lifetime is not None \
+            else acct.expires_in
+        access = new_access_token()
+        self.access[access] = {
+            "kind": "access", "value": access, "user": acct.username,
+            "issued": now, "expires_at": now + float(lifetime),
+            "revoked": False, "read_only": read_only, "grant": grant}
+        refresh = None
+        if acct.refresh:
+            refresh = new_refresh_token()
+            self.refresh[refresh] = {
+                "kind": "refresh", "value": refresh, "user": acct.username,
+                "issued": now, "revoked": False, "used": False,
+                "read_only": read_only}
+        return access, refresh
+
+    def _select(self, table, username, token):
+        return [r for v, r in table.items()
+                if (token is None or v == token) and
+                (username is None or r["user"] == username)]
+
+    def revoke_access(self, username=None, token=None):
+        with self.lock:
+            recs = self._select(self.access, username, token)
+            for r in recs:
+                r["revoked"] = True
+            return len(recs)
+
+    def expire_access(self, username=None, token=None):
+        with self.lock:
+            recs = self._select(self.access, username, token)
+            for r in recs:
+                r["expires_at"] = min(r["expires_at"], time.time() - 1)
+            return len(recs)
+
+    def revoke_refresh(self, username=None, token=None):
+        with self.lock:
+            recs = self._select(self.refresh, username, token)
+            for r in recs:
+                r["revoked"] = True
+            return len(recs)
+
+    def issued(self, username=None):
+        with self.lock:
+            out = self._select(self.access, username, None) + \
+                self._select(self.refresh, username, None)
+            return [dict(r) for r in sorted(out, key=lambda r: r["issued"])]
+
+    def all_secrets(self, username=None):
+        with self.lock:
+            return [v for table in (self.access, self.refresh)
+                    for v, r in table.items()
+                    if username is None or r["user"] == username] + \
+                [v for v, u in self.mfa.items()
+                 if username is None or u == username]
+
+
+def oauth_error(error, description):
+    return {"error": error, "error_description": description,
+            "error_uri": None}
+
+
+# --------------------------------------------------------------------------
 # The VSPC simulator
 # --------------------------------------------------------------------------
 
@@ -1137,13 +1368,19 @@ class VspcSim:
       anchor      the whole second (epoch) timestamps were made relative to
       end, end_whole, end_frac   the lastEndTime served (job endpoint)
       params      the parsed query string, limit, offset, expand,
-      items, total, uids         (collections) what the page held"""
+      items, total, uids         (collections) what the page held
+      body, bearer, auth, and for the token endpoint form, grant_type,
+      username, outcome, issued  (see "Accounts" in the module text)"""
 
     def __init__(self, cert, key, *, token=DEFAULT_TOKEN, api_keys=(),
                  host="127.0.0.1", port=0, jobs=None, bsjobs=None,
-                 fleet=None, defaults=True, verbose=False):
+                 fleet=None, defaults=True, verbose=False, accounts=()):
         self.token = token
         self.api_keys = set(api_keys)
+        self.tokens = _Tokens()
+        for acct in accounts:
+            self.tokens.add(acct if isinstance(acct, Account)
+                            else Account(**acct))
         self.verbose = verbose
         self.log = _Log()
         self.jobs_lock = threading.Lock()
@@ -1239,6 +1476,55 @@ class VspcSim:
             self.fleet = fleet
         return fleet
 
+    # -- accounts (POST /api/v3/token) ----------------------------------------
+    def add_account(self, username, password, **options):
+        """Add (or replace) an account; options as in the module text.
+        Returns the Account, whose counters the token endpoint updates."""
+        return self.tokens.add(Account(username, password, **options))
+
+    def account(self, username):
+        return self.tokens.get(username)
+
+    def set_account(self, username, **options):
+        """Change options of an account (password included) at once."""
+        acct = self.tokens.get(username)
+        if acct is None:
+            raise KeyError(username)
+        with self.tokens.lock:
+            acct.configure(**options)
+        return acct
+
+    def remove_account(self, username):
+        with self.tokens.lock:
+            self.tokens.accounts.pop(username, None)
+
+    def counts(self, username):
+        """The account's counters (see Account.counts)."""
+        acct = self.tokens.get(username)
+        with self.tokens.lock:
+            return acct.counts()
+
+    def revoke_access(self, username=None, token=None):
+        """Refuse these access tokens from now on; returns how many."""
+        return self.tokens.revoke_access(username, token)
+
+    def expire_access(self, username=None, token=None):
+        """Let these access tokens expire now (server side)."""
+        return self.tokens.expire_access(username, token)
+
+    def revoke_refresh(self, username=None, token=None):
+        """Refuse these refresh tokens from now on."""
+        return self.tokens.revoke_refresh(username, token)
+
+    def issued(self, username=None):
+        """Token records (copies), oldest first: access and refresh."""
+        return self.tokens.issued(username)
+
+    def issued_secrets(self, username=None):
+        """Every access, refresh and MFA token this simulator issued (to
+        that user)."""
+        return self.tokens.all_secrets(username)
+
     # -- records ------------------------------------------------------------
     def mark(self):
         with self.log.lock:
@@ -1303,14 +1589,28 @@ class VspcSim:
     def _handle(self, h):
         path, _, query = h.path.partition("?")
         client_version = h.headers.get("X-Client-Version")
+        length = h.headers.get("Content-Length")
+        body = b""
+        if length and length.isdigit() and int(length) <= MIB:
+            body = h.rfile.read(int(length))
+        bearer = None
+        auths = h.headers.get_all("Authorization") or []
+        if len(auths) == 1:
+            scheme, _, cred = auths[0].strip().partition(" ")
+            if scheme.lower() == "bearer":
+                bearer = cred.strip()
         req = self.log.add_req({
             "conn": h.conn_rec["id"], "method": h.command, "target": h.path,
             "path": path, "query": query, "version": h.request_version,
             "headers": list(h.headers.items()),
             "client_version": client_version, "t": time.monotonic(),
             "wall": time.time(), "endpoint": None, "uid": None,
-            "server": None, "status": None,
+            "server": None, "status": None, "body": body, "bearer": bearer,
+            "auth": None,
         })
+        # _send() notes the status before the answer leaves, so that a
+        # record is complete by the time the client has its answer
+        h.current_req = req
         try:
             self._answer(h, req, path, client_version)
         finally:
@@ -1336,11 +1636,19 @@ class VspcSim:
         return None
 
     def _answer(self, h, req, path, client_version):
-        length = h.headers.get("Content-Length")
-        if length and length.isdigit() and int(length) <= MIB:
-            h.rfile.read(int(length))
-
-        if not self._authorized(h.headers.get_all("Authorization") or []):
+        if path == TOKEN_PATH:
+            req["endpoint"] = "token"
+            if h.command != "POST":
+                req["status"] = 405
+                self._send_json(h, 405, error_envelope(
+                    "The requested method is not allowed.", "logical", 405),
+                    extra_headers=[("Allow", "POST")])
+                return
+            self._serve_token(h, req)
+            return
+        req["auth"] = self._auth_kind(h.headers.get_all("Authorization")
+                                      or [])
+        if req["auth"] not in ("static", "issued"):
             req["status"] = 401
             self._send_json(h, 401, error_envelope(
                 MSG_UNAUTHORIZED, "security", 401),
@@ -1544,14 +1852,145 @@ class VspcSim:
                 req["conn"], req["method"], req["target"], req["status"]))
             sys.stderr.flush()
 
-    def _authorized(self, values):
+    def _auth_kind(self, values):
+        """"static" (the token or an API key), "issued" (a valid access
+        token from the token endpoint), "expired", "revoked", "refused",
+        "unknown" or None (no single Bearer header)."""
         if len(values) != 1:
-            return False
+            return None
         scheme, _, cred = values[0].strip().partition(" ")
         if scheme.lower() != "bearer":
-            return False
+            return None
         cred = cred.strip()
-        return cred == self.token or cred in self.api_keys
+        if cred and (cred == self.token or cred in self.api_keys):
+            return "static"
+        return self.tokens.check_bearer(cred) or "unknown"
+
+    # -- the token endpoint -------------------------------------------------
+    def _serve_token(self, h, req):
+        ctype = (h.headers.get("Content-Type") or "").split(";")[0]
+        form = {}
+        if ctype.strip().lower() == FORM_TYPE:
+            try:
+                form = urllib.parse.parse_qs(
+                    req["body"].decode("utf-8"), keep_blank_values=True,
+                    strict_parsing=bool(req["body"]), errors="strict")
+            except (UnicodeDecodeError, ValueError):
+                form = None
+        else:
+            form = None
+        req.update({"form": form, "grant_type": None, "username": None,
+                    "outcome": None, "issued": None})
+
+        def field(name):
+            vals = (form or {}).get(name)
+            return vals[-1] if vals and len(vals) == 1 else None
+
+        tokens = self.tokens
+        grant = field("grant_type")
+        req["grant_type"] = grant
+        acct = None
+        refresh_rec = None
+        if grant == "password":
+            acct = tokens.get(field("username"))
+        elif grant == "refresh_token":
+            with tokens.lock:
+                refresh_rec = tokens.refresh.get(field("refresh_token"))
+                if refresh_rec is not None:
+                    acct = tokens.accounts.get(refresh_rec["user"])
+        if acct is not None:
+            req["username"] = acct.username
+            with tokens.lock:
+                if grant == "password":
+                    acct.password_grants += 1
+                else:
+                    acct.refresh_grants += 1
+        step = {}
+        if acct is not None and acct.scenario is not None:
+            n, step = acct.scenario.next_step()
+            req["step"] = n
+            if any(k in step for k in ("data", "error", "status", "body",
+                                       "body_b64", "big", "action", "job")):
+                req["outcome"] = "scripted"
+                req["status"] = self._play(h, step, n, False, req)
+                return
+        if step.get("delay"):
+            self.stopping.wait(float(step["delay"]))
+
+        status, answer = self._grant(req, form, field, grant, acct,
+                                     refresh_rec)
+        body = json.dumps(_shuffled(answer, random.Random(req["id"])))
+        body = body.encode("utf-8")
+        if step.get("truncate") is not None:
+            body = body[:int(step["truncate"])]
+        req["status"] = status
+        self._send(h, status, None,
+                   [("Content-Type", "application/json; charset=utf-8"),
+                    ("Cache-Control", "no-store"), ("Pragma", "no-cache")],
+                   len(body), [body], framing=step.get("framing", "length"),
+                   version=step.get("http_version", "HTTP/1.1"),
+                   extra_length=int(step.get("extra_length", 0)),
+                   close=bool(step.get("close")))
+
+    def _grant(self, req, form, field, grant, acct, refresh_rec):
+        """(status, OAuth2Result or OAuth2Error) for a token request."""
+        tokens = self.tokens
+        if form is None:
+            req["outcome"] = "invalid_request"
+            return 400, oauth_error(
+                "invalid_request", "The request body must be "
+                "application/x-www-form-urlencoded.")
+        if grant is None:
+            req["outcome"] = "invalid_request"
+            return 400, oauth_error("invalid_request",
+                                    "The grant_type parameter is missing.")
+        if grant not in ("password", "refresh_token"):
+            req["outcome"] = "unsupported_grant_type"
+            return 400, oauth_error("unsupported_grant_type",
+                                    "The grant type is not supported.")
+        read_only = field("readOnly")
+        read_only = read_only is not None and read_only.lower() == "true"
+        with tokens.lock:
+            if grant == "password":
+                if field("username") is None or field("password") is None:
+                    req["outcome"] = "invalid_request"
+                    return 400, oauth_error(
+                        "invalid_request",
+                        "The username and password parameters are required.")
+                if acct is None or field("password") != acct.password:
+                    req["outcome"] = "bad_credentials"
+                    return 400, oauth_error("invalid_grant", MSG_BAD_LOGIN)
+                if acct.mfa:
+                    acct.mfa_prompts += 1
+                    mfa = new_mfa_token()
+                    tokens.mfa[mfa] = acct.username
+                    req["outcome"] = "mfa"
+                    return 200, {"access_token": None, "token_type": None,
+                                 "refresh_token": None, "expires_in": 300,
+                                 "mfa_token": mfa, "encrypted_code": None}
+                acct.logins += 1
+            else:
+                rec = refresh_rec
+                if acct is None or rec is None or rec["revoked"] or \
+                        rec["used"]:
+                    req["outcome"] = "bad_refresh"
+                    return 400, oauth_error("invalid_grant", MSG_BAD_REFRESH)
+                read_only = read_only or rec.get("read_only", False)
+                acct.refreshes += 1
+            access, refresh = tokens.issue(acct, read_only, grant)
+            if grant == "refresh_token":
+                if acct.rotate or refresh is None:
+                    rec["used"] = True
+                else:
+                    # the old refresh token stays the one to use
+                    tokens.refresh.pop(refresh, None)
+                    refresh = rec["value"]
+            req["outcome"] = "token"
+            req["issued"] = {"access": access, "refresh": refresh}
+            return 200, {"access_token": access, "token_type": "bearer",
+                         "refresh_token": refresh,
+                         "expires_in": int(acct.expires_in),
+                         "mfa_token": None, "encrypted_code": None}
 
     # -- answering ----------------------------------------------------------
     def _play(self, h, step, n, legacy, req=None):
@@ -1672,6 +2111,9 @@ class VspcSim:
             close = True
         if close and version == "HTTP/1.1":
             hdrs.append(("Connection", "close"))
+        rec = getattr(h, "current_req", None)
+        if rec is not None:
+            rec["status"] = status
         head = "%s %d %s\r\n" % (version, status, reason)
         head += "".join("%s: %s\r\n" % kv for kv in hdrs) + "\r\n"
         out = h.wfile
@@ -1887,6 +2329,23 @@ def _load_fixtures(path):
     return obj, {}, None
 
 
+def read_credentials(path):
+    """(username, password) from a file of username= and password= lines
+    (# comments; the value is everything after the first =)."""
+    user = password = None
+    with open(path, encoding="utf-8", newline="") as f:
+        for line in f.read().split("\n"):
+            line = line[:-1] if line.endswith("\r") else line
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            key, _, value = line.partition("=")
+            if key.strip() == "username":
+                user = value
+            elif key.strip() == "password":
+                password = value
+    return user, password
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(
         description="VSPC REST API v3 simulator (HTTPS) for "
@@ -1915,6 +2374,13 @@ def main(argv=None):
                          "generated ones (a fixtures fleet wins)")
     ap.add_argument("--fleet-seed", type=int, default=1, metavar="S",
                     help="seed of the generated jobs (default 1)")
+    ap.add_argument("--credentials-file", metavar="F",
+                    help="add the account of F (username= and password= "
+                         "lines, as check_vspc_replication reads them) to "
+                         "the token endpoint")
+    ap.add_argument("--expires-in", type=int, default=3600, metavar="S",
+                    help="lifetime of the access tokens it issues (default "
+                         "3600)")
     ap.add_argument("--log", action="store_true",
                     help="log each request on stderr")
     args = ap.parse_args(argv)
@@ -1931,6 +2397,13 @@ def main(argv=None):
             token = f.readline().strip()
     if not token:
         ap.error("a token is required (--token or --token-file)")
+    accounts = []
+    if args.credentials_file:
+        user, password = read_credentials(args.credentials_file)
+        if user is None or password is None:
+            ap.error("%s lacks a username= or password= line"
+                     % args.credentials_file)
+        accounts.append(Account(user, password, expires_in=args.expires_in))
     jobs, bsjobs, fleet = {}, {}, None
     if args.fixtures:
         jobs, bsjobs, fleet = _load_fixtures(args.fixtures)
@@ -1941,7 +2414,7 @@ def main(argv=None):
     sim = VspcSim(args.cert, args.key, token=token, api_keys=args.api_key,
                   host=args.bind, port=args.port, jobs=jobs, bsjobs=bsjobs,
                   fleet=fleet, defaults=not args.no_defaults,
-                  verbose=args.log)
+                  verbose=args.log, accounts=accounts)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())

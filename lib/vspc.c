@@ -390,21 +390,28 @@ static enum vspc_error parse_object(const char *body, size_t len, struct json_do
 	return VSPC_OK;
 }
 
+/* A success answer whose "errors" is a non-empty array is refused. */
+static bool carries_errors(const struct json_value *root, char *err, size_t errlen)
+{
+	const struct json_value *errors;
+	char msg[256];
+
+	if (json_object_get(root, "errors", &errors) != JSON_OK ||
+	    json_type_of(errors) != JSON_ARRAY || json_count(errors) == 0)
+		return false;
+	collect_messages(errors, msg, sizeof msg);
+	snprintf(err, errlen, "answer carries errors: %s", msg[0] ? msg : "(no message)");
+	return true;
+}
+
 /* A success envelope must have exactly one "data" object and no errors. */
 static enum vspc_error envelope_data(const struct json_value *root, const struct json_value **data,
 				     char *err, size_t errlen)
 {
-	const struct json_value *errors;
 	enum json_error jrc;
 
-	if (json_object_get(root, "errors", &errors) == JSON_OK &&
-	    json_type_of(errors) == JSON_ARRAY && json_count(errors) > 0) {
-		char msg[256];
-
-		collect_messages(errors, msg, sizeof msg);
-		snprintf(err, errlen, "answer carries errors: %s", msg[0] ? msg : "(no message)");
+	if (carries_errors(root, err, errlen))
 		return VSPC_ERR_ENVELOPE;
-	}
 	jrc = json_object_get(root, "data", data);
 	if (jrc == JSON_ERR_MISSING) {
 		snprintf(err, errlen, "answer has no \"data\" member");
@@ -422,22 +429,39 @@ static enum vspc_error envelope_data(const struct json_value *root, const struct
 	return VSPC_OK;
 }
 
+/* Decodes the "data" object of a success envelope with @fill. */
+static enum vspc_error decode_envelope(const char *body, size_t len,
+				       void (*fill)(const struct json_value *data, void *out),
+				       void *out, char *err, size_t errlen)
+{
+	struct json_doc *doc = NULL;
+	const struct json_value *data;
+	enum vspc_error rc = parse_object(body, len, &doc, err, errlen);
+
+	if (rc == VSPC_OK)
+		rc = envelope_data(json_root(doc), &data, err, errlen);
+	if (rc == VSPC_OK)
+		fill(data, out);
+	json_free(doc);
+	return rc;
+}
+
+static void fill_job(const struct json_value *data, void *out)
+{
+	decode_job_fields(data, out);
+}
+
+static void fill_session(const struct json_value *data, void *out)
+{
+	decode_session_fields(data, out);
+}
+
 enum vspc_error vspc_decode_replication_job(const char *body, size_t len,
 					    struct vspc_replication_job *job, char *err,
 					    size_t errlen)
 {
-	struct json_doc *doc = NULL;
-	const struct json_value *data;
-	enum vspc_error rc;
-
 	memset(job, 0, sizeof *job);
-	rc = parse_object(body, len, &doc, err, errlen);
-	if (rc == VSPC_OK)
-		rc = envelope_data(json_root(doc), &data, err, errlen);
-	if (rc == VSPC_OK)
-		decode_job_fields(data, job);
-	json_free(doc);
-	return rc;
+	return decode_envelope(body, len, fill_job, job, err, errlen);
 }
 
 static double retry_after_of(const struct json_value *obj)
@@ -481,18 +505,8 @@ out:
 enum vspc_error vspc_decode_job_session(const char *body, size_t len,
 					struct vspc_job_session *session, char *err, size_t errlen)
 {
-	struct json_doc *doc = NULL;
-	const struct json_value *data;
-	enum vspc_error rc;
-
 	memset(session, 0, sizeof *session);
-	rc = parse_object(body, len, &doc, err, errlen);
-	if (rc == VSPC_OK)
-		rc = envelope_data(json_root(doc), &data, err, errlen);
-	if (rc == VSPC_OK)
-		decode_session_fields(data, session);
-	json_free(doc);
-	return rc;
+	return decode_envelope(body, len, fill_session, session, err, errlen);
 }
 
 enum vspc_error vspc_decode_collection_item(const struct json_value *item,
@@ -550,14 +564,8 @@ enum vspc_error vspc_decode_page_rest(const struct json_doc *rest, struct vspc_p
 			snprintf(err, errlen, "\"data\" is an object, expected an array");
 		return VSPC_ERR_ENVELOPE;
 	}
-	if (json_object_get(root, "errors", &data) == JSON_OK && json_type_of(data) == JSON_ARRAY &&
-	    json_count(data) > 0) {
-		char msg[256];
-
-		collect_messages(data, msg, sizeof msg);
-		snprintf(err, errlen, "answer carries errors: %s", msg[0] ? msg : "(no message)");
+	if (carries_errors(root, err, errlen))
 		return VSPC_ERR_ENVELOPE;
-	}
 	if (json_object_get(root, "meta", &meta) != JSON_OK || json_type_of(meta) != JSON_OBJECT ||
 	    json_object_get(meta, "pagingInfo", &info) != JSON_OK ||
 	    json_type_of(info) != JSON_OBJECT)

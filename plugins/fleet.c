@@ -386,30 +386,26 @@ static void fleet_summary(struct fleet_walk *w)
 			result_summary(res, "fewer than --min-jobs %lu", cfg->min_jobs);
 		}
 	}
-	result_perf(
-	    res,
-	    &(struct perfdata){
-		.label = "jobs", .value = (double)w->jobs, .uom = "", .crit = min, .min = "0" });
-	result_perf(res, &(struct perfdata){ .label = "jobs_ok",
-					     .value = (double)w->by_state[STATE_OK],
-					     .uom = "",
-					     .min = "0" });
-	result_perf(res, &(struct perfdata){ .label = "jobs_warning",
-					     .value = (double)w->by_state[STATE_WARNING],
-					     .uom = "",
-					     .min = "0" });
-	result_perf(res, &(struct perfdata){ .label = "jobs_critical",
-					     .value = (double)w->by_state[STATE_CRITICAL],
-					     .uom = "",
-					     .min = "0" });
-	result_perf(res, &(struct perfdata){ .label = "jobs_unknown",
-					     .value = (double)w->by_state[STATE_UNKNOWN],
-					     .uom = "",
-					     .min = "0" });
-	result_perf(res, &(struct perfdata){ .label = "protected_vms_total",
-					     .value = (double)w->vms_total,
-					     .uom = "",
-					     .min = "0" });
+	const struct {
+		const char *label;
+		int64_t value;
+		const char *crit;
+	} counters[] = {
+		{ "jobs", (int64_t)w->jobs, min },
+		{ "jobs_ok", (int64_t)w->by_state[STATE_OK], NULL },
+		{ "jobs_warning", (int64_t)w->by_state[STATE_WARNING], NULL },
+		{ "jobs_critical", (int64_t)w->by_state[STATE_CRITICAL], NULL },
+		{ "jobs_unknown", (int64_t)w->by_state[STATE_UNKNOWN], NULL },
+		{ "protected_vms_total", w->vms_total, NULL },
+	};
+
+	for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
+		result_perf(res, &(struct perfdata){ .label = counters[i].label,
+						     .exact = true,
+						     .ivalue = counters[i].value,
+						     .uom = "",
+						     .crit = counters[i].crit,
+						     .min = "0" });
 }
 
 void mode_fleet(const struct request_ctx *rq)

@@ -18,6 +18,7 @@ void result_init(struct result *res, int verbosity)
 	res->state = STATE_OK;
 	res->verbosity = verbosity;
 	res->long_output_full = false;
+	res->perf_prefix = NULL;
 	buf_init(&res->summary, SUMMARY_CAP);
 	buf_init(&res->long_output, LONG_OUTPUT_CAP);
 	buf_init(&res->perfdata, PERFDATA_CAP);
@@ -134,28 +135,21 @@ void result_line(struct result *res, int level, const char *fmt, ...)
 	}
 }
 
-static bool label_needs_quotes(const char *label)
-{
-	return strpbrk(label, " '=") != NULL || *label == '\0';
-}
-
+/* The Monitoring Plugins guidelines allow any character in a label but '='
+ * and the single quote (Icinga 2 cuts a label at its first '='); both
+ * become '_'. A label with spaces is quoted. */
 static void append_label(struct buf *b, const char *label)
 {
 	char clean[256];
 
 	output_sanitise(clean, sizeof clean, label, strlen(label));
-	if (!label_needs_quotes(clean)) {
+	for (char *p = clean; *p; p++)
+		if (*p == '=' || *p == '\'')
+			*p = '_';
+	if (clean[0] != '\0' && strchr(clean, ' ') == NULL)
 		(void)buf_append_str(b, clean);
-		return;
-	}
-	(void)buf_append_str(b, "'");
-	for (const char *p = clean; *p; p++) {
-		if (*p == '\'')
-			(void)buf_append_str(b, "''");
-		else
-			(void)buf_append(b, p, 1);
-	}
-	(void)buf_append_str(b, "'");
+	else
+		(void)buf_printf(b, "'%s'", clean);
 }
 
 void result_perf(struct result *res, const struct perfdata *pd)
@@ -164,7 +158,14 @@ void result_perf(struct result *res, const struct perfdata *pd)
 
 	/* formatted apart, so an item is added whole or not at all */
 	buf_init(&item, 512);
-	append_label(&item, pd->label);
+	if (res->perf_prefix) {
+		char label[512];
+
+		snprintf(label, sizeof label, "%s%s", res->perf_prefix, pd->label);
+		append_label(&item, label);
+	} else {
+		append_label(&item, pd->label);
+	}
 	if (pd->exact)
 		(void)buf_printf(&item, "=%" PRId64, pd->ivalue);
 	else

@@ -22,7 +22,8 @@ struct result {
 	int verbosity; /* long-output lines above this level are dropped */
 	struct buf summary;
 	struct buf long_output;
-	bool long_output_full; /* lines were dropped at the cap */
+	bool long_output_full;   /* lines were dropped at the cap */
+	const char *perf_prefix; /* put before every perfdata label; NULL for none */
 	struct buf perfdata;
 };
 
@@ -58,7 +59,8 @@ void result_fail(struct result *res, enum state s, const char *fmt, ...)
 void result_line(struct result *res, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Appends a perfdata item; the label is quoted when it needs to be. */
+/* Appends a perfdata item. '=' and '\'' in the label become '_'; a label
+ * with spaces is quoted. */
 void result_perf(struct result *res, const struct perfdata *pd);
 
 /* Appends perfdata items already formatted by result_perf() elsewhere

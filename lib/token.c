@@ -89,7 +89,8 @@ enum token_error token_load(const struct token_source *src, struct buf *token, b
 	if (src->credentials_file)
 		return TOKEN_LOGIN;
 	env = src->env_name ? getenv(src->env_name) : NULL;
-	if (env)
+	/* an empty variable counts as unset: Icinga 2 exports it empty */
+	if (env && env[0])
 		return store(env, strlen(env), src->env_name, token, err, errlen);
 	snprintf(
 	    err, errlen,

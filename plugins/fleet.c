@@ -77,53 +77,28 @@ static void count_job(struct fleet_walk *w, enum state s, const char *subject, c
 	result_line(res, s == STATE_OK ? 1 : 0, "[%s] %s: %s", state_name(s), subject, what);
 }
 
-static void add_job_perfdata(struct fleet_walk *w, const struct vspc_replication_job *job,
-			     const struct vspc_job_session *js)
-{
-	const struct check_policy *p = &w->rq->cfg->policy;
-	const char *name =
-	    js->name.f.state == VSPC_FIELD_VALUE ? js->name.value : job->instance_uid.value;
-	char label[VSPC_NAME_MAX + 32];
-	struct result tmp;
-
-	if (!w->rq->cfg->perfdata_per_job || job->protected_vm_count.f.state != VSPC_FIELD_VALUE)
-		return;
-	result_init(&tmp, 0);
-	snprintf(label, sizeof label, "%s:protected_vms", name);
-	result_perf(&tmp, &(struct perfdata){ .label = label,
-					      .value = job->protected_vm_count.value,
-					      .uom = "",
-					      .warn = p->warning.text,
-					      .crit = p->critical.text,
-					      .min = "0" });
-	if (js->last_end_time.f.state == VSPC_FIELD_VALUE) {
-		int64_t age = w->now - js->last_end_time.epoch;
-
-		snprintf(label, sizeof label, "%s:last_run_age", name);
-		result_perf(&tmp, &(struct perfdata){ .label = label,
-						      .value = (double)(age > 0 ? age : 0),
-						      .uom = "s",
-						      .min = "0" });
-	}
-	if (w->job_perfdata.len)
-		(void)buf_append_str(&w->job_perfdata, " ");
-	(void)buf_append_str(&w->job_perfdata, buf_str(&tmp.perfdata));
-	result_free(&tmp);
-}
-
 static void check_one(struct fleet_walk *w, const struct vspc_replication_job *job,
 		      const struct vspc_job_session *js)
 {
 	char subject[VSPC_NAME_MAX + 64];
+	char prefix[VSPC_NAME_MAX + 2];
 	struct result jr;
 
 	result_init(&jr, 0);
+	/* --perfdata-per-job: the job's own perfdata under "name:" */
+	snprintf(prefix, sizeof prefix, "%s:",
+		 js->name.f.state == VSPC_FIELD_VALUE ? js->name.value : job->instance_uid.value);
+	jr.perf_prefix = prefix;
 	evaluate_job(&w->rq->cfg->policy, job, js, w->now, &jr);
 	evaluate_subject(subject, sizeof subject, &w->rq->cfg->policy, job, js);
 	count_job(w, jr.state, subject, buf_str(&jr.summary));
 	if (job->protected_vm_count.f.state == VSPC_FIELD_VALUE)
 		w->vms_total += job->protected_vm_count.value;
-	add_job_perfdata(w, job, js);
+	if (w->rq->cfg->perfdata_per_job && jr.perfdata.len) {
+		if (w->job_perfdata.len)
+			(void)buf_append_str(&w->job_perfdata, " ");
+		(void)buf_append_str(&w->job_perfdata, buf_str(&jr.perfdata));
+	}
 	result_free(&jr);
 }
 

@@ -91,9 +91,10 @@ static void test_sanitising(void)
 
 	result_init(&res, 0);
 	result_perf(&res, &(struct perfdata){ .label = "a b", .value = 1, .uom = "" });
-	result_perf(&res, &(struct perfdata){ .label = "it's", .value = 2, .uom = "B" });
-	check_render(&res, "VSPC REPLICATION OK -  | 'a b'=1;;;; 'it''s'=2B;;;;\n",
-		     "labels with spaces or quotes are quoted");
+	result_perf(&res, &(struct perfdata){ .label = "it's a=b", .value = 2, .uom = "B" });
+	result_perf(&res, &(struct perfdata){ .label = "x='y'", .value = 3, .uom = "" });
+	check_render(&res, "VSPC REPLICATION OK -  | 'a b'=1;;;; 'it_s a_b'=2B;;;; x__y_=3;;;;\n",
+		     "labels with spaces are quoted; = and ' never reach a label");
 }
 
 int main(void)

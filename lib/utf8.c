@@ -33,8 +33,14 @@ size_t utf8_char_len(const unsigned char *s, size_t n)
 bool utf8_valid(const unsigned char *s, size_t n)
 {
 	while (n) {
-		size_t len = utf8_char_len(s, n);
+		size_t len;
 
+		/* most text is ASCII: skip it without the full decoder */
+		if (*s < 0x80) {
+			s++, n--;
+			continue;
+		}
+		len = utf8_char_len(s, n);
 		if (len == 0)
 			return false;
 		s += len;

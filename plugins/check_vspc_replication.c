@@ -34,9 +34,10 @@ static int watchdog_state;
 
 static void on_watchdog(int sig)
 {
+	ssize_t written = write(STDOUT_FILENO, watchdog_line, watchdog_len);
+
 	(void)sig;
-	if (write(STDOUT_FILENO, watchdog_line, watchdog_len) < 0)
-		_exit(watchdog_state);
+	(void)written; /* nothing more can be done from a signal handler */
 	_exit(watchdog_state);
 }
 
@@ -49,10 +50,6 @@ static void watchdog_arm(const struct config *cfg)
 	watchdog_len = n > 0 ? (size_t)n : 0;
 	watchdog_state = (int)cfg->timeout_state;
 	signal(SIGALRM, on_watchdog);
-	/* with CURLOPT_NOSIGNAL libcurl leaves SIGPIPE alone; a peer that resets
-	 * the connection, or a reader that closes stdout, must give an error to
-	 * handle, not kill the plugin */
-	signal(SIGPIPE, SIG_IGN);
 	/* half a second after the deadline libcurl enforces itself */
 	it.it_value.tv_sec = cfg->timeout_seconds;
 	it.it_value.tv_usec = 500000;
@@ -156,6 +153,10 @@ int main(int argc, char **argv)
 		return finish(&res);
 	}
 
+	/* with CURLOPT_NOSIGNAL libcurl leaves SIGPIPE alone; a peer that resets
+	 * the connection, or a reader that closes stdout, must give an error to
+	 * handle, not kill the plugin */
+	signal(SIGPIPE, SIG_IGN);
 	watchdog_arm(&cfg);
 	buf_init(&token, TOKEN_MAX);
 	ts = token_load(&cfg.token, &token, &loose, err, sizeof err);

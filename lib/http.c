@@ -198,11 +198,13 @@ static int on_debug(CURL *curl, curl_infotype type, char *data, size_t size, voi
 	return 0;
 }
 
+/* Sets a libcurl option; a refusal is a plugin fault: each user of this
+ * macro has a setup_failed label. */
 #define SET(opt, val)                                                                              \
 	do {                                                                                       \
 		if (curl_easy_setopt(c->curl, opt, val) != CURLE_OK) {                             \
 			snprintf(err, errlen, "libcurl refused option %s", #opt);                  \
-			goto fail;                                                                 \
+			goto setup_failed;                                                         \
 		}                                                                                  \
 	} while (0)
 
@@ -218,7 +220,7 @@ struct http_client *http_client_new(const struct http_options *opt, char *err, s
 	c->curl = curl_easy_init();
 	if (c->curl == NULL) {
 		snprintf(err, errlen, "cannot start libcurl");
-		goto fail;
+		goto setup_failed;
 	}
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_PROTOCOLS_STR, opt->allow_http ? "http,https" : "https");
@@ -245,7 +247,7 @@ struct http_client *http_client_new(const struct http_options *opt, char *err, s
 		SET(CURLOPT_VERBOSE, 1L);
 	}
 	return c;
-fail:
+setup_failed:
 	http_client_free(c);
 	return NULL;
 }
@@ -281,16 +283,6 @@ static enum http_error map_curl_error(struct http_client *c, CURLcode rc, char *
 	snprintf(err, errlen, "%s", text);
 	return rc == CURLE_OPERATION_TIMEDOUT ? HTTP_ERR_TIMEOUT : HTTP_ERR_TRANSPORT;
 }
-
-#undef SET
-#define SET(opt, val)                                                                              \
-	do {                                                                                       \
-		if (curl_easy_setopt(c->curl, opt, val) != CURLE_OK) {                             \
-			snprintf(err, errlen, "libcurl refused option %s", #opt);                  \
-			rc = HTTP_ERR_SETUP;                                                       \
-			goto out;                                                                  \
-		}                                                                                  \
-	} while (0)
 
 /* One request: a GET, or a POST of @post_body when it is not NULL. */
 static enum http_error perform(struct http_client *c, const char *url, const char *const *headers,
@@ -348,6 +340,9 @@ static enum http_error perform(struct http_client *c, const char *url, const cha
 		snprintf(err, errlen, "libcurl has no response code");
 		rc = HTTP_ERR_SETUP;
 	}
+	goto out;
+setup_failed:
+	rc = HTTP_ERR_SETUP;
 out:
 	/* drop libcurl's pointers to what the caller frees */
 	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);

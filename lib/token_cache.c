@@ -284,8 +284,3 @@ bool token_cache_write(const struct token_cache *tc, const struct cached_token *
 	buf_free_wipe(&text);
 	return ok;
 }
-
-void token_cache_forget(const struct token_cache *tc)
-{
-	unlink(tc->file);
-}

@@ -55,7 +55,4 @@ bool token_cache_read(const struct token_cache *tc, struct cached_token *t, char
 bool token_cache_write(const struct token_cache *tc, const struct cached_token *t, char *note,
 		       size_t notelen);
 
-/* Removes the cache file (after the server refused its tokens). */
-void token_cache_forget(const struct token_cache *tc);
-
 #endif

@@ -84,8 +84,8 @@ static bool token_request(const struct request_ctx *rq, const char *const *field
 	bool ok = false;
 
 	vspc_token_url(url, sizeof url, &cfg->conn.server);
-	snprintf(version, sizeof version, "X-Client-Version: %s", cfg->conn.api_version);
-	headers[0] = "Accept: application/json";
+	request_version_header(rq, version, sizeof version);
+	headers[0] = REQUEST_ACCEPT;
 	headers[1] = version;
 	result_line(rq->res, 2, "POST %s (grant_type=%s)", url, grant);
 	rc = http_post_form(rq->client, url, headers, 2, fields, nfields, rq->deadline_ms,

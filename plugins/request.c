@@ -107,6 +107,11 @@ static int64_t retry_delay_ms(const struct http_response *resp, int64_t deadline
 	return ms + 1000 < clock_remaining_ms(deadline_ms) ? ms : -1;
 }
 
+void request_version_header(const struct request_ctx *rq, char *dst, size_t dstlen)
+{
+	snprintf(dst, dstlen, "X-Client-Version: %s", rq->cfg->conn.api_version);
+}
+
 enum http_error request_get(const struct request_ctx *rq, const char *url,
 			    const struct http_sink *sink, size_t body_cap, const char *what,
 			    struct http_response *resp)
@@ -117,12 +122,10 @@ enum http_error request_get(const struct request_ctx *rq, const char *url,
 	enum http_error rc = HTTP_ERR_SETUP;
 
 	buf_init(&auth, TOKEN_MAX + 64);
-	snprintf(version_header, sizeof version_header, "X-Client-Version: %s",
-		 rq->cfg->conn.api_version);
+	request_version_header(rq, version_header, sizeof version_header);
 	result_line(rq->res, 2, "GET %s", url);
 	for (int attempt = 0;; attempt++) {
-		const char *headers[] = { buf_str(&auth), "Accept: application/json",
-					  version_header };
+		const char *headers[] = { buf_str(&auth), REQUEST_ACCEPT, version_header };
 		int64_t wait;
 
 		/* built each time: a new login changes the token */

@@ -21,6 +21,12 @@ struct request_ctx {
 	struct result *res;
 };
 
+/* The headers every VSPC request carries besides the token. */
+#define REQUEST_ACCEPT "Accept: application/json"
+
+/* Writes "X-Client-Version: <--api-version>" to @dst. */
+void request_version_header(const struct request_ctx *rq, char *dst, size_t dstlen);
+
 /* GETs @url with the token, retrying 429 answers while a retry fits in the
  * deadline, and once after a 401 when a new login is possible. A 200 body goes to @sink when given. On HTTP_OK @resp holds the
  * last answer (any status); otherwise the result already says why, prefixed

@@ -9,7 +9,7 @@ void config_init(struct config *cfg)
 	memset(cfg, 0, sizeof *cfg);
 	cfg->conn.server.host = cfg->conn.host;
 	cfg->conn.server.port = VSPC_DEFAULT_PORT;
-	cfg->conn.api_version = VSPC_DEFAULT_API_VERSION;
+	cfg->conn.api_version = NULL; /* negotiated */
 	cfg->token.env_name = "VSPC_TOKEN";
 	cfg->policy.mismatch_state = STATE_WARNING;
 	cfg->policy.never_run_state = STATE_WARNING;

@@ -90,8 +90,8 @@ struct connection {
 	struct vspc_server server;      /* host (pointing at the above), port, scheme */
 	const char *ca_file;
 	bool insecure;
-	int ip_version; /* 0, 4 or 6 */
-	const char *api_version;
+	int ip_version;          /* 0, 4 or 6 */
+	const char *api_version; /* --api-version; NULL: negotiated (auto) */
 };
 
 struct config {

@@ -146,7 +146,7 @@ static bool identity_ok(const struct check_policy *p, const struct vspc_replicat
 		return false;
 	}
 	if (js && js->instance_uid.f.state == VSPC_FIELD_VALUE &&
-	    !names_uid(p->job_uid, &js->instance_uid, &js->unique_uid, NULL)) {
+	    !names_uid(p->job_uid, &js->instance_uid, &js->unique_uid, &js->original_uid)) {
 		result_fail(res, STATE_UNKNOWN,
 			    "asked for job %s but the session answer describes job %s", p->job_uid,
 			    js->instance_uid.value);
@@ -348,9 +348,25 @@ static void session_perfdata(const struct check_policy *p, const struct vspc_job
 						     .min = "0" });
 }
 
+/* How VSPC wrote the end time, when it is not plain RFC 3339. */
+static void note_end_time(const struct vspc_time *t, struct result *res)
+{
+	char text[sizeof t->text];
+
+	output_sanitise(text, sizeof text, t->text, strlen(t->text));
+	if (t->placeholder)
+		result_line(res, 1,
+			    "note: lastEndTime %s is a placeholder for no end time (a job that "
+			    "never ended a session, or a continuous one)",
+			    text);
+	else if (t->f.state == VSPC_FIELD_VALUE && t->no_offset)
+		result_line(res, 1, "note: lastEndTime %s has no UTC offset: read as UTC", text);
+}
+
 static void check_session(const struct check_policy *p, const struct vspc_job_session *js,
 			  int64_t now, struct result *res)
 {
+	note_end_time(&js->last_end_time, res);
 	check_status(p, js, res);
 	if (!js->is_enabled.value) {
 		result_raise(res, p->disabled_state);

@@ -68,12 +68,13 @@ static bool parse_offset(const char *s, size_t n, int *offset)
 	return true;
 }
 
-bool time_parse_rfc3339(const char *s, size_t len, int64_t *out)
+/* The date-time at @s, with or without the offset; *@has_offset tells. */
+static bool parse_datetime(const char *s, size_t len, int64_t *out, bool *has_offset)
 {
-	int y, mo, d, h, mi, sec, offset;
+	int y, mo, d, h, mi, sec, offset = 0;
 	size_t i = 19;
 
-	if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
+	if (len < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
 	    s[13] != ':' || s[16] != ':')
 		return false;
 	if (!digits(s, 4, &y) || !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) ||
@@ -81,7 +82,7 @@ bool time_parse_rfc3339(const char *s, size_t len, int64_t *out)
 		return false;
 	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60)
 		return false;
-	if (s[i] == '.') {
+	if (i < len && s[i] == '.') {
 		size_t start = ++i;
 
 		while (i < len && isdigit((unsigned char)s[i]))
@@ -89,12 +90,29 @@ bool time_parse_rfc3339(const char *s, size_t len, int64_t *out)
 		if (i == start || i - start > 9)
 			return false;
 	}
-	if (!parse_offset(s + i, len - i, &offset))
+	*has_offset = i < len;
+	if (*has_offset && !parse_offset(s + i, len - i, &offset))
 		return false;
 	if (sec == 60)
 		sec = 59;
 	*out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset;
 	return true;
+}
+
+bool time_parse_rfc3339(const char *s, size_t len, int64_t *out)
+{
+	bool has_offset;
+	int64_t t;
+
+	if (!parse_datetime(s, len, &t, &has_offset) || !has_offset)
+		return false;
+	*out = t;
+	return true;
+}
+
+bool time_parse_local(const char *s, size_t len, int64_t *out, bool *has_offset)
+{
+	return parse_datetime(s, len, out, has_offset);
 }
 
 static int64_t unit_seconds(char unit)

@@ -14,6 +14,12 @@
  * including a missing offset. Reads exactly @len bytes. */
 bool time_parse_rfc3339(const char *s, size_t len, int64_t *out);
 
+/* Like time_parse_rfc3339(), but the offset may be missing, as some VSPC
+ * servers send it: such a time is read as UTC and *@has_offset is false.
+ * Years from 0001 are accepted, so placeholders such as 0001-01-01T00:00:00
+ * parse (to a negative epoch) and the caller can recognise them. */
+bool time_parse_local(const char *s, size_t len, int64_t *out, bool *has_offset);
+
 /* Parses a duration: plain seconds ("3600") or one or more number+unit
  * groups with units s, m, h, d, w ("90m", "26h", "1d12h"). The result must
  * be 1 second to 100 years. Returns false on anything else. */

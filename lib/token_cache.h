@@ -2,12 +2,10 @@
  * access token, the refresh token and the expiry, shared by every check run
  * by the same user, guarded by a lock file.
  *
- * The directory is created 0700 and must belong to the user and not be
- * writable by others; a cache file is trusted only if it is a regular file
- * (not a symlink) owned by the user with no group/other permissions, and
- * only if it parses. Anything else is ignored, with a note for -v, and never
- * fatal: the caller logs in instead. Files are written to a temporary name
- * and renamed into place. Token strings are wiped when freed. */
+ * The file lives in the private directory of lib/privdir.h and is trusted
+ * only on its terms, and only if it parses. Anything else is ignored, with a
+ * note for -v, and never fatal: the caller logs in instead. Token strings
+ * are wiped when freed. */
 #ifndef VSPC_TOKEN_CACHE_H
 #define VSPC_TOKEN_CACHE_H
 
@@ -17,8 +15,6 @@
 #include <stdint.h>
 
 #include "buf.h"
-
-#define TOKEN_CACHE_NAME "check_vspc_replication"
 
 struct token_cache {
 	char dir[PATH_MAX];
@@ -31,14 +27,14 @@ struct cached_token {
 	struct buf access;
 	struct buf refresh;
 	int64_t expires_at; /* seconds since 1970; 0 unknown */
+	int read_only;      /* 1 read-only, 0 full rights, -1 unknown */
 };
 
 void cached_token_init(struct cached_token *t);
 void cached_token_free(struct cached_token *t);
 
-/* Picks and prepares the directory (@dir, else $XDG_CACHE_HOME/NAME,
- * $HOME/.cache/NAME, else /var/tmp/NAME-UID) and names the files for the
- * key. False, with the reason in @note, when no safe directory is usable. */
+/* Picks and prepares the directory (privdir_open()) and names the files
+ * for the key. False, with the reason in @note, when no safe directory is usable. */
 bool token_cache_open(struct token_cache *tc, const char *dir, const char *host, unsigned port,
 		      const char *username, char *note, size_t notelen);
 

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "json.h"
 #include "secret.h"
@@ -259,12 +260,20 @@ static void decode_time(const struct json_value *obj, const char *key, struct vs
 {
 	const char *s;
 	size_t len;
+	bool has_offset;
 
 	if (string_lookup(obj, key, &out->f, &s, &len) == NULL)
 		return;
 	copy_text(out->text, sizeof out->text, s, len);
-	if (!time_parse_rfc3339(s, len, &out->epoch)) {
-		field_invalid(&out->f, "is not an RFC 3339 date-time with offset");
+	if (!time_parse_local(s, len, &out->epoch, &has_offset)) {
+		field_invalid(&out->f, "is not an ISO 8601 date-time");
+		return;
+	}
+	out->no_offset = !has_offset;
+	if (out->epoch < 0) {
+		/* 0001-01-01T00:00:00, or 1900 for continuous jobs: no such time */
+		out->placeholder = true;
+		out->f.state = VSPC_FIELD_NULL;
 		return;
 	}
 	out->f.state = VSPC_FIELD_VALUE;
@@ -323,6 +332,7 @@ static void decode_session_fields(const struct json_value *obj, struct vspc_job_
 {
 	decode_uid(obj, "instanceUid", &js->instance_uid);
 	decode_uid(obj, "uniqueUid", &js->unique_uid);
+	decode_uid(obj, "originalUid", &js->original_uid);
 	decode_uid(obj, "backupServerUid", &js->backup_server_uid);
 	decode_uid(obj, "organizationUid", &js->organization_uid);
 	decode_uid(obj, "mappedOrganizationUid", &js->mapped_organization_uid);
@@ -338,34 +348,68 @@ static void decode_session_fields(const struct json_value *obj, struct vspc_job_
 	decode_long_text(obj, "failureMessage", &js->failure_message);
 }
 
-/* Collects the messages of an "errors" array into @out (joined by " / "),
- * turning the documented \r\n line breaks into spaces. */
-static void collect_messages(const struct json_value *errors, char *out, size_t outlen)
+/* Appends @len bytes of server text at out + *used, the documented \r\n
+ * line breaks (and any other newline or NUL) as spaces. */
+static void append_text(char *out, size_t outlen, size_t *used, const char *s, size_t len)
+{
+	for (size_t k = 0; k < len && *used + 1 < outlen; k++) {
+		if (s[k] == '\r' && k + 1 < len && s[k + 1] == '\n')
+			continue;
+		out[(*used)++] = (s[k] == '\n' || s[k] == '\r' || s[k] == '\0') ? ' ' : s[k];
+	}
+	out[*used] = '\0';
+}
+
+/* The non-empty string member @key of @obj. */
+static bool string_member(const struct json_value *obj, const char *key, const char **s,
+			  size_t *len)
+{
+	const struct json_value *v;
+
+	return json_type_of(obj) == JSON_OBJECT && json_object_get(obj, key, &v) == JSON_OK &&
+	       json_get_string(v, s, len) == JSON_OK && *len > 0;
+}
+
+/* Appends "message (code)" to the collected text, " / " between errors;
+ * the first string code is kept in @info when given. */
+static void append_error(char *out, size_t outlen, size_t *used, const struct json_value *obj,
+			 const char *msg_key, const char *code_key, struct vspc_error_info *info)
+{
+	const char *msg = NULL;
+	const char *code = NULL;
+	size_t mlen = 0;
+	size_t clen = 0;
+	bool has_msg = string_member(obj, msg_key, &msg, &mlen);
+	bool has_code = string_member(obj, code_key, &code, &clen);
+
+	if (!has_msg && !has_code)
+		return;
+	if (*used)
+		append_text(out, outlen, used, " / ", 3);
+	if (has_msg)
+		append_text(out, outlen, used, msg, mlen);
+	if (has_code) {
+		append_text(out, outlen, used, has_msg ? " (" : "", has_msg ? 2 : 0);
+		append_text(out, outlen, used, code, clen);
+		append_text(out, outlen, used, has_msg ? ")" : "", has_msg ? 1 : 0);
+	}
+	if (has_code && info && info->code[0] == '\0') {
+		size_t n = 0;
+
+		append_text(info->code, sizeof info->code, &n, code, clen);
+		info->unsupported_version = strcasecmp(info->code, "UnsupportedApiVersion") == 0;
+	}
+}
+
+/* Collects the messages of an "errors" array into @out (joined by " / "). */
+static void collect_messages(const struct json_value *errors, char *out, size_t outlen,
+			     struct vspc_error_info *info)
 {
 	size_t used = 0;
 
 	out[0] = '\0';
-	for (size_t i = 0; i < json_count(errors) && used + 1 < outlen; i++) {
-		const struct json_value *item = json_array_at(errors, i);
-		const struct json_value *msg;
-		const char *s;
-		size_t len;
-
-		if (json_type_of(item) != JSON_OBJECT ||
-		    json_object_get(item, "message", &msg) != JSON_OK ||
-		    json_get_string(msg, &s, &len) != JSON_OK || len == 0)
-			continue;
-		if (used) {
-			snprintf(out + used, outlen - used, " / ");
-			used += strlen(out + used);
-		}
-		for (size_t k = 0; k < len && used + 1 < outlen; k++) {
-			if (s[k] == '\r' && k + 1 < len && s[k + 1] == '\n')
-				continue;
-			out[used++] = (s[k] == '\n' || s[k] == '\0') ? ' ' : s[k];
-		}
-		out[used] = '\0';
-	}
+	for (size_t i = 0; i < json_count(errors) && used + 1 < outlen; i++)
+		append_error(out, outlen, &used, json_array_at(errors, i), "message", "code", info);
 }
 
 static enum vspc_error parse_object(const char *body, size_t len, struct json_doc **doc, char *err,
@@ -399,7 +443,7 @@ static bool carries_errors(const struct json_value *root, char *err, size_t errl
 	if (json_object_get(root, "errors", &errors) != JSON_OK ||
 	    json_type_of(errors) != JSON_ARRAY || json_count(errors) == 0)
 		return false;
-	collect_messages(errors, msg, sizeof msg);
+	collect_messages(errors, msg, sizeof msg, NULL);
 	snprintf(err, errlen, "answer carries errors: %s", msg[0] ? msg : "(no message)");
 	return true;
 }
@@ -475,6 +519,27 @@ static double retry_after_of(const struct json_value *obj)
 	return -1;
 }
 
+/* ASP.NET's {"error": {"code", "message", "innerError"}} or OAuth2's
+ * {"error": "...", "error_description": "..."}. */
+static void decode_error_member(const struct json_value *root, struct vspc_error_info *out)
+{
+	const struct json_value *error;
+	const struct json_value *inner;
+	size_t used = 0;
+
+	if (json_object_get(root, "error", &error) != JSON_OK)
+		return;
+	if (json_type_of(error) == JSON_STRING) {
+		append_error(out->message, sizeof out->message, &used, root, "error_description",
+			     "error", out);
+		return;
+	}
+	append_error(out->message, sizeof out->message, &used, error, "message", "code", out);
+	if (json_object_get(error, "innerError", &inner) == JSON_OK)
+		append_error(out->message, sizeof out->message, &used, inner, "message", "code",
+			     NULL);
+}
+
 void vspc_decode_errors(const char *body, size_t len, struct vspc_error_info *out)
 {
 	struct json_doc *doc = NULL;
@@ -482,16 +547,18 @@ void vspc_decode_errors(const char *body, size_t len, struct vspc_error_info *ou
 	const struct json_value *errors;
 	char ignored[8];
 
-	out->message[0] = '\0';
+	memset(out, 0, sizeof *out);
 	out->retry_after = -1;
 	if (parse_object(body, len, &doc, ignored, sizeof ignored) != VSPC_OK)
 		goto out;
 	root = json_root(doc);
 	out->retry_after = retry_after_of(root);
 	if (json_object_get(root, "errors", &errors) != JSON_OK ||
-	    json_type_of(errors) != JSON_ARRAY)
+	    json_type_of(errors) != JSON_ARRAY) {
+		decode_error_member(root, out);
 		goto out;
-	collect_messages(errors, out->message, sizeof out->message);
+	}
+	collect_messages(errors, out->message, sizeof out->message, out);
 	for (size_t i = 0; i < json_count(errors) && out->retry_after < 0; i++) {
 		const struct json_value *item = json_array_at(errors, i);
 
@@ -536,12 +603,15 @@ enum vspc_error vspc_decode_collection_item(const struct json_value *item,
 	return VSPC_OK;
 }
 
-static bool paging_number(const struct json_value *paging, const char *key, int64_t *out)
+/* A whole number of 0 or more under @key: 1, absent: 0, anything else: -1. */
+static int paging_number(const struct json_value *paging, const char *key, int64_t *out)
 {
 	const struct json_value *v;
+	enum json_error rc = json_object_get(paging, key, &v);
 
-	return json_object_get(paging, key, &v) == JSON_OK && json_get_int64(v, out) == JSON_OK &&
-	       *out >= 0;
+	if (rc == JSON_ERR_MISSING || (rc == JSON_OK && json_type_of(v) == JSON_NULL))
+		return 0;
+	return rc == JSON_OK && json_get_int64(v, out) == JSON_OK && *out >= 0 ? 1 : -1;
 }
 
 enum vspc_error vspc_decode_page_rest(const struct json_doc *rest, struct vspc_paging *paging,
@@ -551,6 +621,8 @@ enum vspc_error vspc_decode_page_rest(const struct json_doc *rest, struct vspc_p
 	const struct json_value *data;
 	const struct json_value *meta;
 	const struct json_value *info;
+	int count;
+	int offset;
 
 	memset(paging, 0, sizeof *paging);
 	if (json_type_of(root) != JSON_OBJECT) {
@@ -570,12 +642,18 @@ enum vspc_error vspc_decode_page_rest(const struct json_doc *rest, struct vspc_p
 	    json_object_get(meta, "pagingInfo", &info) != JSON_OK ||
 	    json_type_of(info) != JSON_OBJECT)
 		return VSPC_OK;
-	if (!paging_number(info, "total", &paging->total) ||
-	    !paging_number(info, "count", &paging->count) ||
-	    !paging_number(info, "offset", &paging->offset)) {
-		snprintf(err, errlen, "meta.pagingInfo lacks a whole total, count or offset");
+	/* only total steers the walk; count and offset (or skip) are optional */
+	if (paging_number(info, "total", &paging->total) != 1) {
+		snprintf(err, errlen, "meta.pagingInfo.total is missing or not a whole number");
 		return VSPC_ERR_ENVELOPE;
 	}
+	/* the walk does not need them: a broken one is ignored like a missing one */
+	count = paging_number(info, "count", &paging->count);
+	offset = paging_number(info, "offset", &paging->offset);
+	if (offset == 0)
+		offset = paging_number(info, "skip", &paging->offset);
+	paging->has_count = count == 1;
+	paging->has_offset = offset == 1;
 	paging->present = true;
 	return VSPC_OK;
 }

@@ -11,10 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VSPC_UID_LEN             36
-#define VSPC_DEFAULT_PORT        1280
-#define VSPC_DEFAULT_API_VERSION "3.6"
-#define VSPC_JOB_BODY_CAP        (8u * 1024u * 1024u)
+#define VSPC_UID_LEN      36
+#define VSPC_DEFAULT_PORT 1280
+#define VSPC_JOB_BODY_CAP (8u * 1024u * 1024u)
 
 enum vspc_error {
 	VSPC_OK = 0,
@@ -80,10 +79,16 @@ struct vspc_long_text {
 	size_t len;
 };
 
+/* A date-time. One sent without an offset is read as UTC (no_offset).
+ * VSPC's placeholders for "no such time" (0001-01-01T00:00:00, 1900 dates
+ * of continuous jobs: anything before 1970) decode as NULL with
+ * placeholder set. */
 struct vspc_time {
 	struct vspc_field f;
 	int64_t epoch; /* whole seconds since 1970 UTC */
 	char text[48]; /* as sent, for listings */
+	bool no_offset;
+	bool placeholder;
 };
 
 struct vspc_int {
@@ -113,6 +118,7 @@ enum vspc_status {
 struct vspc_job_session {
 	struct vspc_uid instance_uid;
 	struct vspc_uid unique_uid;
+	struct vspc_uid original_uid; /* API 3.5: the B&R UID beside a VSPC instanceUid */
 	struct vspc_uid backup_server_uid;
 	struct vspc_uid organization_uid;
 	struct vspc_uid mapped_organization_uid;
@@ -127,18 +133,27 @@ struct vspc_job_session {
 	struct vspc_long_text failure_message;
 };
 
-/* PagingInformation of a collection page. */
+/* PagingInformation of a collection page. Only total is required; the
+ * offset may come as "offset" or (Veeam's 9.1 examples) "skip". */
 struct vspc_paging {
 	bool present;
 	int64_t total;
+	bool has_count;
 	int64_t count;
+	bool has_offset;
 	int64_t offset;
 };
 
-/* The first messages of an error envelope, and the retry hint of a 429. */
+/* What an error answer says, whichever envelope VSPC used: the REST API's
+ * {"errors": [{"message", "type", "code"}]}, ASP.NET's {"error": {"code",
+ * "message", "innerError"}} (API version refusals), or OAuth2's {"error",
+ * "error_description"} (the token endpoint). */
 struct vspc_error_info {
-	char message[512];  /* "" if the body had none */
-	double retry_after; /* seconds; < 0 if the body had none */
+	char message[512];        /* "" if the body had none */
+	char code[64];            /* the first code given as a string, "" if none */
+	bool unsupported_version; /* code UnsupportedApiVersion: the X-Client-Version
+				     was refused */
+	double retry_after;       /* seconds; < 0 if the body had none */
 };
 
 /* Where VSPC is. plain_http only with --allow-http. */
@@ -221,8 +236,10 @@ void vspc_oauth_wipe(struct vspc_oauth *o);
 /* The API's name of a status, e.g. "WaitingTape". */
 const char *vspc_status_name(enum vspc_status st);
 
-/* Reads an error envelope ({"errors": [{"message", "type", "code", ...}]}) as
- * far as it makes sense; anything else leaves an empty message. */
+/* Reads an error body in any of the envelopes above as far as it makes
+ * sense; anything else leaves an empty message and code. Messages are
+ * joined with " / ", each followed by its code in parentheses when it has
+ * one, and line breaks become spaces. */
 void vspc_decode_errors(const char *body, size_t len, struct vspc_error_info *out);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "apiver.h"
 #include "request.h"
 #include "secret.h"
 #include "token.h"
@@ -69,64 +70,108 @@ static void login_failed(const struct request_ctx *rq, const struct http_respons
 			    grant);
 }
 
-/* POST /api/v3/token with @fields; on success fills @t. */
-static bool token_request(const struct request_ctx *rq, const char *const *fields, size_t nfields,
-			  const char *grant, struct cached_token *t)
+/* The grant of a token request, turned into form fields for the API
+ * version in use: readOnly=true only where the token endpoint knows it. */
+struct grant {
+	const char *name; /* "password" or "refresh_token" */
+	const char *a_key, *a_value;
+	const char *b_key, *b_value;
+	bool read_only; /* set by grant_fields(): what was asked for */
+};
+
+static size_t grant_fields(void *ctx, const char *api_version, const char **fields, size_t max)
+{
+	struct grant *g = ctx;
+	size_t n = 0;
+
+	fields[n++] = "grant_type";
+	fields[n++] = g->name;
+	fields[n++] = g->a_key;
+	fields[n++] = g->a_value;
+	if (g->b_key) {
+		fields[n++] = g->b_key;
+		fields[n++] = g->b_value;
+	}
+	g->read_only = apiver_has_read_only(api_version) && n / 2 < max;
+	if (g->read_only) {
+		fields[n++] = "readOnly";
+		fields[n++] = "true";
+	}
+	return n / 2;
+}
+
+/* POST /api/v3/token for @g; on success fills @t. */
+static bool token_request(const struct request_ctx *rq, struct grant *g, struct cached_token *t)
 {
 	const struct config *cfg = rq->cfg;
 	char url[512];
-	char version[64];
 	char err[320];
-	const char *headers[2];
 	struct http_response resp = { 0 };
+	struct request req = { .url = url,
+			       .what = "login: ",
+			       .body_cap = TOKEN_ANSWER_CAP,
+			       .form = grant_fields,
+			       .form_ctx = g };
 	struct vspc_oauth o;
-	enum http_error rc;
 	bool ok = false;
 
 	vspc_token_url(url, sizeof url, &cfg->conn.server);
-	request_version_header(rq, version, sizeof version);
-	headers[0] = REQUEST_ACCEPT;
-	headers[1] = version;
-	result_line(rq->res, 2, "POST %s (grant_type=%s)", url, grant);
-	rc = http_post_form(rq->client, url, headers, 2, fields, nfields, rq->deadline_ms,
-			    TOKEN_ANSWER_CAP, &resp, err, sizeof err);
-	if (rc != HTTP_OK) {
-		request_report_transport(rq, rc, err, "login: ");
+	if (request_send(rq, &req, &resp) != HTTP_OK) {
 		buf_free_wipe(&resp.body);
 		return false;
 	}
 	if (vspc_decode_oauth(buf_str(&resp.body), resp.body.len, &o, err, sizeof err) != VSPC_OK) {
 		if (resp.status == 200)
-			result_fail(rq->res, STATE_UNKNOWN, "%s login: %s", grant, err);
+			result_fail(rq->res, STATE_UNKNOWN, "%s login: %s", g->name, err);
 		else
 			request_report_status(rq, &resp, "the token endpoint", STATE_UNKNOWN,
 					      "login: ");
 	} else if (resp.status != 200 || o.access_token[0] == '\0') {
-		login_failed(rq, &resp, &o, grant);
+		login_failed(rq, &resp, &o, g->name);
 	} else {
 		buf_reset(&t->access);
 		buf_reset(&t->refresh);
 		ok = buf_append_str(&t->access, o.access_token) == BUF_OK &&
 		     buf_append_str(&t->refresh, o.refresh_token) == BUF_OK;
 		t->expires_at = o.expires_in >= 0 ? (int64_t)time(NULL) + o.expires_in : 0;
+		t->read_only = g->read_only;
 		if (!ok)
 			result_fail(rq->res, STATE_UNKNOWN, "%s login: the token is too long",
-				    grant);
+				    g->name);
 	}
 	vspc_oauth_wipe(&o);
 	buf_free_wipe(&resp.body);
 	return ok;
 }
 
+/* Says under -v what the token may do. */
+static void tell_rights(const struct request_ctx *rq, const struct cached_token *t)
+{
+	if (t->read_only == 1)
+		result_line(rq->res, 1, "the token is read-only (readOnly=true, API %s)",
+			    rq->api->v.current);
+	else if (t->read_only == 0)
+		result_line(rq->res, 1,
+			    "note: the token has the account's full rights: API %s has no "
+			    "read-only logins (3.6 and later do); a read-only API key "
+			    "(--token-file) limits what the plugin could do",
+			    rq->api->v.current);
+}
+
 static bool password_login(struct auth *a, const struct request_ctx *rq, struct cached_token *t)
 {
-	const char *fields[] = { "grant_type", "password",
-				 "username",   buf_str(&a->creds.username),
-				 "password",   buf_str(&a->creds.password),
-				 "readOnly",   "true" };
+	struct grant g = { .name = "password",
+			   .a_key = "username",
+			   .a_value = buf_str(&a->creds.username),
+			   .b_key = "password",
+			   .b_value = buf_str(&a->creds.password) };
+	bool ok;
 
 	result_line(rq->res, 1, "logging in as %s", buf_str(&a->creds.username));
-	return token_request(rq, fields, 4, "password", t);
+	ok = token_request(rq, &g, t);
+	if (ok)
+		tell_rights(rq, t);
+	return ok;
 }
 
 static bool refresh_login(const struct request_ctx *rq, struct cached_token *t)
@@ -139,22 +184,24 @@ static bool refresh_login(const struct request_ctx *rq, struct cached_token *t)
 	if (buf_append(&refresh, t->refresh.data, t->refresh.len) != BUF_OK)
 		return false;
 	{
-		const char *fields[] = { "grant_type", "refresh_token", "refresh_token",
-					 buf_str(&refresh) };
+		struct grant g = { .name = "refresh_token",
+				   .a_key = "refresh_token",
+				   .a_value = buf_str(&refresh) };
 		struct result quiet;
+		struct request_ctx q = *rq;
 
 		/* a refused refresh token only means a password login follows */
 		result_init(&quiet, 0);
-		ok = token_request(&(struct request_ctx){ .cfg = rq->cfg,
-							  .client = rq->client,
-							  .deadline_ms = rq->deadline_ms,
-							  .res = &quiet },
-				   fields, 2, "refresh_token", t);
-		if (ok)
+		q.res = &quiet;
+		q.auth = NULL;
+		ok = token_request(&q, &g, t);
+		if (ok) {
 			result_line(rq->res, 1, "token cache: refreshed the access token");
-		else
+			tell_rights(rq, t);
+		} else {
 			result_line(rq->res, 1, "refresh failed (%s); logging in again",
 				    buf_str(&quiet.summary));
+		}
 		result_free(&quiet);
 	}
 	buf_free_wipe(&refresh);
@@ -186,6 +233,7 @@ static bool login_cached(struct auth *a, const struct request_ctx *rq, struct ca
 		result_line(rq->res, 1,
 			    "token cache: using the cached access token (%" PRId64 " s left)",
 			    t->expires_at - (int64_t)time(NULL));
+		tell_rights(rq, t);
 		return use(a, t);
 	}
 	ok = have && rejected == NULL && t->refresh.len && refresh_login(rq, t);

@@ -21,6 +21,7 @@
 #include "http.h"
 #include "modes.h"
 #include "output.h"
+#include "request.h"
 #include "token.h"
 #include "vspc.h"
 
@@ -82,16 +83,18 @@ static void run_mode(const struct config *cfg, struct buf *token, bool login, st
 		.trace_ctx = res,
 		.redact = login ? NULL : buf_str(token),
 	};
+	struct request_api api;
 	struct request_ctx rq = {
 		.cfg = cfg,
 		.token = token,
+		.api = &api,
 		.deadline_ms = clock_now_ms() + (int64_t)cfg->timeout_seconds * 1000,
 		.res = res,
 	};
 	char err[256];
-
 	struct auth auth;
 
+	request_api_start(&api, cfg, res);
 	if (login && !auth_start(&auth, cfg, token, res)) {
 		auth_end(&auth);
 		return;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "apiver.h"
 #include "ini.h"
 #include "range.h"
 #include "state.h"
@@ -274,11 +275,13 @@ static bool opt_mismatch_state(const char *text, struct check_policy *policy, ch
 /* Sent as a header: digits and dots only, so nothing can be injected. */
 static bool opt_api_version(const char *text, struct connection *conn, char *err, size_t errlen)
 {
-	size_t len = strlen(text);
-
-	if (len == 0 || len > 16 || strspn(text, "0123456789.") != len ||
-	    !isdigit((unsigned char)text[0]))
-		return fail(err, errlen, "--api-version: '%s' is not a version like 3.6", text);
+	if (strcmp(text, "auto") == 0) {
+		conn->api_version = NULL;
+		return true;
+	}
+	if (!apiver_valid(text))
+		return fail(err, errlen, "--api-version: '%s' is not auto or a version like 3.6",
+			    text);
 	conn->api_version = text;
 	return true;
 }
@@ -624,7 +627,11 @@ void cli_print_help(FILE *out)
 	    "      --insecure             do not verify the server certificate or host name\n"
 	    "      --allow-http           speak plain http instead of https (the token then\n"
 	    "                             crosses the network in clear: for a local proxy)\n"
-	    "      --api-version=VER      sent as X-Client-Version (default 3.6)\n"
+	    "      --api-version=auto|VER VSPC REST API version (X-Client-Version). auto\n"
+	    "                             (default): try 3.6, then 3.5.1 (VSPC 8.1), then\n"
+	    "                             3.4 (VSPC 8.0) while the server refuses them, and\n"
+	    "                             remember the agreed one for the server in the\n"
+	    "                             cache directory; VER pins one (e.g. 3.5)\n"
 	    "  -t, --timeout=SECONDS[:STATE]\n"
 	    "                             deadline for the whole run (default 10) and the\n"
 	    "                             state when it passes (default unknown)\n"
@@ -634,9 +641,13 @@ void cli_print_help(FILE *out)
 	    "      --token=TOKEN          the token itself; other local users can see it in\n"
 	    "                             the process list, prefer --token-file\n"
 	    "      --credentials-file=FILE  log in with the username= and password= lines\n"
-	    "                             of FILE (POST /api/v3/token, read-only token);\n"
-	    "                             tokens are cached and refreshed between runs\n"
-	    "      --token-cache=DIR      where to cache them (default\n"
+	    "                             of FILE (POST /api/v3/token); the token is\n"
+	    "                             read-only from API 3.6 (VSPC 9) on, with the\n"
+	    "                             account's full rights on 8.x (use a read-only\n"
+	    "                             API key there); tokens are cached and refreshed\n"
+	    "                             between runs\n"
+	    "      --token-cache=DIR      the cache directory for tokens and the API\n"
+	    "                             version (default\n"
 	    "                             $XDG_CACHE_HOME/check_vspc_replication, else\n"
 	    "                             ~/.cache/..., else /var/tmp/check_vspc_replication-UID)\n"
 	    "      --no-token-cache       log in on every run\n"

@@ -27,8 +27,33 @@ Standard library only.  Used two ways:
       python3 tests/vspc_sim.py --cert DIR/server.pem --key DIR/server.key \
           --token-file TOKENFILE [--bind 127.0.0.1] [--port 0] [--fixtures F]
           [--fleet N] [--fleet-seed S] [--credentials-file F]
-          [--expires-in SECONDS]
+          [--expires-in SECONDS] [--server-version {8.0,8.1,9.0,9.1,9.2}]
+          [--paging-style {standard,skip,total_only}]
     prints "PORT <n>" on stdout once listening and runs until killed.
+
+Server versions (tests/vspc_profiles.py has the details): the simulator
+plays one VSPC version at a time, 9.2 unless told otherwise
+(VspcSim(..., server_version="8.1"), set_server_version("9.0") from the
+next request on, server_version to read it, --server-version).  The
+version decides which X-Client-Version values are accepted:
+  8.0  3.4                  8.1  3.4, 3.5, 3.5.1
+  9.0  8.1's and 3.6        9.1  9.0's and 3.6.1     9.2  9.1's and 3.6.2
+A request without the header is served as the newest of them; any other
+value (unknown, malformed, several different ones) answers, on the token
+endpoint and every known route and before authentication, 400
+{"error":{"code":"UnsupportedApiVersion","message":"The HTTP resource that
+matches the request URI 'https://HOST/PATH' does not support the API
+version 'V'.","innerError":null}}, recorded with outcome
+"unsupported_version" and version_error.  The API version served (the
+request's, not the server's) shapes every job object, single answers,
+collection items and _embedded jobs alike: 3.4 has no uniqueUid and no
+originalUid; under 3.5 instanceUid is the VSPC UID and originalUid the
+Veeam B&R UID; from 3.5.1 on instanceUid is the B&R UID and uniqueUid the
+VSPC UID.  BackupServerJob.schedule exists from 3.6.1 on, the token
+endpoint's readOnly field from 3.6 on (older versions ignore it: the token
+is not read-only).  A data step is shaped too unless "versioned": false.
+Every request record carries server_version and api_version (None when
+refused).
 
 Single-job scenarios are configured per (endpoint, job UID): set_job() for
 the replication endpoint, set_bsjob() for the BackupServerJob endpoint.  A
@@ -40,7 +65,9 @@ Step keys:
                 built when the request is served (timestamps relative to
                 that moment)
   data          job object: 200 with the {"data","meta","errors"} envelope;
-                key order varies per request unless "shuffle": false
+                key order varies per request unless "shuffle": false;
+                shaped for the API version served (see "Server versions")
+                unless "versioned": false
   error         {"status", "message", "type", "code", ...extra keys}: the
                 VSPC errors envelope ("retryAfter" goes into the item)
   status, reason, headers ([[name, value], ...] or {name: value}),
@@ -75,11 +102,24 @@ Job spec (a dict; every key optional but uid):
                 ".8-04:00", "Z", ".123Z", "+05:30".  Fraction digits are
                 appended to the whole second: ".8" means 0.8 s later.
                 Default "-04:00" (no fraction).
-  last_end      lastEndTime verbatim (any JSON value), instead of end_age
+                "naive" writes the UTC wall clock without an offset
+                (served at 09:00:00 UTC with end_age 3600:
+                "...T08:00:00"), "naive+02:00" the wall clock at +02:00
+                without an offset ("...T10:00:00"); fractions as before
+                (".123naive"); the record's end is the true moment
+  last_end      lastEndTime verbatim (any JSON value), instead of end_age:
+                the literals real servers send, e.g.
+                "2026-11-30T08:00:00" (no offset), "0001-01-01T00:00:00",
+                "0001-01-01T00:00:00+00:00", "1900-01-01T00:00:00Z";
+                lastRun is then null and the tasks' times too (unless
+                last_run), and the request record's end None
   duration      lastDuration in seconds (default 402; None: null); lastRun
                 is lastEndTime minus duration, same shape
-  last_run      lastRun verbatim
+  last_run      lastRun verbatim (any JSON value, e.g. the same literals)
   transferred   transferredData in bytes (default 16115584998)
+  chain_size    backupChainSize in bytes (default 0)
+  schedule      BackupServerJob.schedule (default: a daily schedule;
+                served from API 3.6.1 on only)
   failure       failureMessage (default: two lines for Warning and Failed,
                 null otherwise); lines end with \r\n
   never_run     status "None" (unless given) and lastRun, lastEndTime,
@@ -121,6 +161,10 @@ Fleet (set_fleet(); the collections): a dict
   oversize      {offset: n}: that page holds n items whatever the limit
   paging        "meta" (default), "null" (meta null), "absent" (no meta),
                 "empty" (meta {})
+  paging_style  what meta.pagingInfo holds: "standard" ({total, count,
+                offset}), "skip" ({total, count, skip}, as Veeam's 9.1
+                overview example has it) or "total_only" ({total});
+                default: the simulator's, set_paging_style() (standard)
   meta_first    None (default: alternates per page), true or false
   non_objects   {index: value}: the item at that index is that value
   big_tasks     {index: n}: that job has n lastSessionTasks
@@ -166,7 +210,11 @@ Accounts (add_account(username, password, **options); the token endpoint):
   endpoint "token", form (the parsed body, {field: [values]}), grant_type,
   username (the account it concerns, if any), outcome ("token", "mfa",
   "bad_credentials", "bad_refresh", "unsupported_grant_type",
-  "invalid_request", "scripted") and issued ({access, refresh} or None).
+  "invalid_request", "scripted", "unsupported_version") and issued
+  ({access, refresh} or None), read_only_sent (the form had a readOnly
+  field) and read_only (whether the token issued is read-only; None when
+  none was issued).  Under API versions before 3.6 readOnly is ignored.
+  The records of issued() carry read_only too.
   Every request record carries body (the raw request body), bearer (the
   Bearer credential sent, or None) and auth ("static", "issued",
   "expired", "revoked", "refused", "unknown" or None).
@@ -194,6 +242,22 @@ import urllib.parse
 import uuid
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
+
+_dwb = sys.dont_write_bytecode
+try:
+    sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+    try:
+        import vspc_profiles as P
+    except ImportError:  # imported by path, its directory not on sys.path
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import vspc_profiles as P
+finally:
+    sys.dont_write_bytecode = _dwb
+
+SERVER_VERSIONS = P.SERVER_VERSIONS
+PROFILES = P.PROFILES
+DEFAULT_SERVER_VERSION = P.DEFAULT_SERVER_VERSION
+PAGING_STYLES = P.PAGING_STYLES
 
 BASE_PATH = "/api/v3/infrastructure/backupServers/"
 API_PREFIX = BASE_PATH + "jobs/replicationVmJobs/"
@@ -470,7 +534,8 @@ JOB_STATUSES = ("Unknown", "None", "Idle", "Success", "Warning", "Failed",
                 "WaitingTape", "WaitingRepository")
 
 _SHAPE_RE = re.compile(
-    r"^(?:frac([0-7])|\.([0-9]+))?(Z|[+-][0-9]{2}:[0-9]{2})$")
+    r"^(?:frac([0-7])|\.([0-9]+))?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2}|naive(?:[+-][0-9]{2}:[0-9]{2})?)$")
 _FLEET_UID_RE = re.compile(
     r"^f1ee7([0-9a-f]{3})-0000-4000-8000-([0-9a-f]{12})$")
 _FRONT_BASE = 0xF00000000  # generated indices of jobs inserted at the front
@@ -478,7 +543,9 @@ _FRONT_BASE = 0xF00000000  # generated indices of jobs inserted at the front
 
 def parse_shape(shape):
     """'frac7-07:00' -> ('0000000', '-07:00', -25200); '.8Z' -> ('8', 'Z', 0);
-    fraction None when the shape has none."""
+    'naive' -> (None, '', 0); '.5naive+02:00' -> ('5', '', 7200) (the wall
+    clock at +02:00, written without an offset); fraction None when the
+    shape has none."""
     m = _SHAPE_RE.match(shape)
     if not m:
         raise ValueError("bad timestamp shape %r" % shape)
@@ -488,10 +555,14 @@ def parse_shape(shape):
     elif m.group(2) is not None:
         digits = m.group(2)
     off = m.group(3)
+    wall = off
+    if off.startswith("naive"):
+        wall = off[len("naive"):] or "Z"
+        off = ""
     secs = 0
-    if off != "Z":
-        secs = int(off[1:3]) * 3600 + int(off[4:6]) * 60
-        if off[0] == "-":
+    if wall != "Z":
+        secs = int(wall[1:3]) * 3600 + int(wall[4:6]) * 60
+        if wall[0] == "-":
             secs = -secs
     return digits, off, secs
 
@@ -517,7 +588,7 @@ def fleet_uid(seed, index):
 
 
 def _unique_uid(uid):
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, "vspc-sim:" + str(uid)))
+    return P.default_unique_uid(uid)
 
 
 def _failure_text(spec, status):
@@ -613,11 +684,12 @@ def backup_server_job(spec, anchor):
         "avgDuration": None if never else 402,
         "transferredData": None if never else spec.get("transferred",
                                                        16115584998),
-        "backupChainSize": 0,
+        "backupChainSize": spec.get("chain_size", 0),
         "bottleneck": "None" if never else "Target",
         "isEnabled": spec.get("enabled", True),
         "scheduleType": "Daily",
-        "schedule": {
+        "schedule": copy.deepcopy(spec["schedule"]) if "schedule" in spec
+        else {
             "startDateTime": "2024-07-17T22:00:00-04:00",
             "startDateTimeUtc": "2024-07-18T02:00:00Z",
             "dailyScheduleOptions": {
@@ -776,8 +848,9 @@ class Fleet:
 
     _KNOWN = {"jobs", "count", "seed", "max_limit", "pages", "stall_at",
               "grow_at", "shrink_at", "insert_at", "total_override",
-              "count_override", "oversize", "paging", "meta_first",
-              "non_objects", "big_tasks", "unknown_server", "shuffle"}
+              "count_override", "oversize", "paging", "paging_style",
+              "meta_first", "non_objects", "big_tasks", "unknown_server",
+              "shuffle"}
 
     def __init__(self, spec=None):
         spec = dict(spec or {})
@@ -810,6 +883,9 @@ class Fleet:
         self.paging = spec.get("paging", "meta")
         if self.paging not in ("meta", "null", "absent", "empty"):
             raise ValueError("paging must be meta, null, absent or empty")
+        self.paging_style = spec.get("paging_style")
+        if self.paging_style is not None:
+            P.check_paging_style(self.paging_style)
         self.meta_first = spec.get("meta_first")
         self.non_objects = {int(k): v for k, v in
                             (spec.get("non_objects") or {}).items()}
@@ -883,13 +959,6 @@ def error_envelope(message, etype="logical", code=0, **extra):
     item = {"message": message, "type": etype, "code": code}
     item.update(extra)
     return {"errors": [item]}
-
-
-def _parse_version(text):
-    try:
-        return tuple(int(p) for p in text.strip().split("."))
-    except (ValueError, AttributeError):
-        return None
 
 
 # --------------------------------------------------------------------------
@@ -1368,13 +1437,25 @@ class VspcSim:
       anchor      the whole second (epoch) timestamps were made relative to
       end, end_whole, end_frac   the lastEndTime served (job endpoint)
       params      the parsed query string, limit, offset, expand,
-      items, total, uids         (collections) what the page held
+      items, total, uids, paging_style   (collections) what the page held
+      server_version, api_version   the VSPC version played and the API
+                  version the request was served as (None: refused, then
+                  outcome "unsupported_version" and version_error
+                  "unsupported", "malformed" or "ambiguous")
       body, bearer, auth, and for the token endpoint form, grant_type,
-      username, outcome, issued  (see "Accounts" in the module text)"""
+      username, outcome, issued, read_only_sent, read_only  (see
+                  "Accounts" in the module text)
+      bearer_read_only   (auth "issued") whether the access token sent
+                  is a read-only one"""
 
     def __init__(self, cert, key, *, token=DEFAULT_TOKEN, api_keys=(),
                  host="127.0.0.1", port=0, jobs=None, bsjobs=None,
-                 fleet=None, defaults=True, verbose=False, accounts=()):
+                 fleet=None, defaults=True, verbose=False, accounts=(),
+                 server_version=DEFAULT_SERVER_VERSION,
+                 paging_style="standard"):
+        self.profile_lock = threading.Lock()
+        self._server_version = P.check_server_version(server_version)
+        self._paging_style = P.check_paging_style(paging_style)
         self.token = token
         self.api_keys = set(api_keys)
         self.tokens = _Tokens()
@@ -1425,6 +1506,38 @@ class VspcSim:
         if ":" in self.host:
             return "[%s]:%d" % (self.host, self.port)
         return "%s:%d" % (self.host, self.port)
+
+    # -- server version (see vspc_profiles) -----------------------------------
+    @property
+    def server_version(self):
+        """The VSPC version the simulator plays ("8.0" ... "9.2")."""
+        with self.profile_lock:
+            return self._server_version
+
+    def set_server_version(self, server_version):
+        """Play another VSPC version from the next request on (requests
+        being served finish as they started)."""
+        P.check_server_version(server_version)
+        with self.profile_lock:
+            self._server_version = server_version
+
+    @property
+    def accepted_versions(self):
+        """The X-Client-Version values accepted now (a frozenset)."""
+        return P.accepted(self.server_version)
+
+    @property
+    def paging_style(self):
+        with self.profile_lock:
+            return self._paging_style
+
+    def set_paging_style(self, style):
+        """meta.pagingInfo of the collections: "standard" ({total, count,
+        offset}), "skip" ({total, count, skip}) or "total_only" ({total});
+        a fleet's own paging_style wins."""
+        P.check_paging_style(style)
+        with self.profile_lock:
+            self._paging_style = style
 
     # -- configuration ------------------------------------------------------
     def set_scenario(self, endpoint, uid, spec):
@@ -1635,7 +1748,57 @@ class VspcSim:
                 return "server_collection", parts[0]
         return None
 
+    def _negotiate(self, h, req, path, route):
+        """The API version the request is served as (see vspc_profiles):
+        True, or False when it has been refused (400 sent)."""
+        server = self.server_version
+        api, refused = P.negotiate(
+            server, h.headers.get_all("X-Client-Version") or [])
+        req["server_version"] = server
+        req["api_version"] = api
+        if refused is None:
+            return True
+        req["outcome"] = "unsupported_version"
+        req["version_error"] = refused[0]
+        if path == TOKEN_PATH:
+            req["endpoint"] = "token"
+            form, field = self._token_form(h, req)
+            grant = field("grant_type")
+            acct = None
+            if grant == "password":
+                acct = self.tokens.get(field("username"))
+            elif grant == "refresh_token":
+                with self.tokens.lock:
+                    rec = self.tokens.refresh.get(field("refresh_token"))
+                    if rec is not None:
+                        acct = self.tokens.accounts.get(rec["user"])
+            req.update({"grant_type": grant, "issued": None,
+                        "username": acct.username if acct else None})
+        else:
+            endpoint, key = route
+            if endpoint in ("collection", "server_collection"):
+                req["endpoint"] = "collection"
+                req["server"] = key
+            else:
+                req["endpoint"] = endpoint
+                req["uid"] = key
+        uri = "https://%s%s" % (h.headers.get("Host") or self.authority,
+                                h.path)
+        body = json.dumps(P.refusal(uri, refused), separators=(",", ":"))
+        body = body.encode("utf-8")
+        req["status"] = 400
+        self._send(h, 400, None,
+                   [("Content-Type", "application/json; charset=utf-8")],
+                   len(body), [body], framing="length", version="HTTP/1.1")
+        return False
+
     def _answer(self, h, req, path, client_version):
+        route = self._route(path)
+        if (path == TOKEN_PATH or route is not None) and \
+                not self._negotiate(h, req, path, route):
+            return
+        api = P.version_tuple(req.get("api_version")) or \
+            P.version_tuple(LATEST_API_VERSION)
         if path == TOKEN_PATH:
             req["endpoint"] = "token"
             if h.command != "POST":
@@ -1644,17 +1807,20 @@ class VspcSim:
                     "The requested method is not allowed.", "logical", 405),
                     extra_headers=[("Allow", "POST")])
                 return
-            self._serve_token(h, req)
+            self._serve_token(h, req, api)
             return
         req["auth"] = self._auth_kind(h.headers.get_all("Authorization")
                                       or [])
+        if req["auth"] == "issued":
+            with self.tokens.lock:
+                rec = self.tokens.access.get(req["bearer"])
+                req["bearer_read_only"] = bool(rec and rec["read_only"])
         if req["auth"] not in ("static", "issued"):
             req["status"] = 401
             self._send_json(h, 401, error_envelope(
                 MSG_UNAUTHORIZED, "security", 401),
                 extra_headers=[("WWW-Authenticate", "Bearer")])
             return
-        route = self._route(path)
         if route is None:
             req["status"] = 404
             self._send_json(h, 404, error_envelope(MSG_NO_ROUTE, "logical",
@@ -1668,12 +1834,10 @@ class VspcSim:
             return
         endpoint, key = route
         req["endpoint"] = endpoint
-        ver = _parse_version(client_version) if client_version else None
-        legacy = ver is not None and ver < (3, 5, 1)
         if endpoint in ("collection", "server_collection"):
             req["endpoint"] = "collection"
             req["server"] = key
-            self._serve_collection(h, req, key, legacy)
+            self._serve_collection(h, req, key, api)
             return
         uid = key
         req["uid"] = uid
@@ -1692,7 +1856,7 @@ class VspcSim:
             return
         n, step = scen.next_step()
         req["step"] = n
-        req["status"] = self._play(h, step, n, legacy, req)
+        req["status"] = self._play(h, step, n, api, req)
 
     # -- collections --------------------------------------------------------
     def _bad_request(self, h, req, message, parameter):
@@ -1700,7 +1864,7 @@ class VspcSim:
         self._send_json(h, 400, error_envelope(message, "logical", 400,
                                                parameterName=parameter))
 
-    def _serve_collection(self, h, req, server, legacy):
+    def _serve_collection(self, h, req, server, api):
         with self.jobs_lock:
             fleet = self.fleet
         params = urllib.parse.parse_qs(req["query"], keep_blank_values=True)
@@ -1734,8 +1898,8 @@ class VspcSim:
                                      "valid.", "expand")
         expand = bool(expand)
         try:
-            flt = _Filter(params["filter"][-1]) if params.get("filter") \
-                else None
+            flt = _Filter(params["filter"][-1], api) \
+                if params.get("filter") else None
         except ValueError as exc:
             return self._bad_request(h, req, "The filter parameter is not "
                                      "valid: %s" % exc, "filter")
@@ -1756,7 +1920,7 @@ class VspcSim:
             req["step"] = n
             if any(k in step for k in ("data", "error", "status", "body",
                                        "body_b64", "big", "action", "job")):
-                req["status"] = self._play(h, step, n, legacy, req)
+                req["status"] = self._play(h, step, n, api, req)
                 return
         if step.get("delay"):
             self.stopping.wait(float(step["delay"]))
@@ -1802,20 +1966,19 @@ class VspcSim:
             embedded = None
             if expand and spec.get("embedded", True):
                 embedded, _ = backup_server_job(spec, anchor)
-            item = replication_job(spec, embedded)
-            if legacy:
-                _legacy_swap(item)
-                if embedded is not None:
-                    _legacy_swap(embedded)
+            item = P.shape_replication_job(replication_job(spec, embedded),
+                                           api)
             if fleet.shuffle:
                 item = _rotated(item, i + offset // limit)
             req["uids"].append(spec["uid"])
             items.append(json.dumps(item, ensure_ascii=False).encode("utf-8"))
 
         meta = None
+        style = fleet.paging_style or self.paging_style
+        req["paging_style"] = style
         if fleet.paging == "meta":
-            meta = b'"meta": ' + json.dumps({"pagingInfo": {
-                "total": total, "count": count, "offset": offset}}).encode()
+            meta = b'"meta": ' + json.dumps({"pagingInfo": P.paging_info(
+                style, total, count, offset)}).encode()
         elif fleet.paging == "null":
             meta = b'"meta": null'
         elif fleet.paging == "empty":
@@ -1867,7 +2030,10 @@ class VspcSim:
         return self.tokens.check_bearer(cred) or "unknown"
 
     # -- the token endpoint -------------------------------------------------
-    def _serve_token(self, h, req):
+    def _token_form(self, h, req):
+        """Parse a token request's body into req (form, read_only_sent,
+        and grant_type, username, outcome, issued, read_only still None):
+        (form or None, field(name) -> the single value or None)."""
         ctype = (h.headers.get("Content-Type") or "").split(";")[0]
         form = {}
         if ctype.strip().lower() == FORM_TYPE:
@@ -1880,12 +2046,17 @@ class VspcSim:
         else:
             form = None
         req.update({"form": form, "grant_type": None, "username": None,
-                    "outcome": None, "issued": None})
+                    "outcome": req.get("outcome"), "issued": None,
+                    "read_only_sent": bool(form) and "readOnly" in form,
+                    "read_only": None})
 
         def field(name):
             vals = (form or {}).get(name)
             return vals[-1] if vals and len(vals) == 1 else None
+        return form, field
 
+    def _serve_token(self, h, req, api):
+        form, field = self._token_form(h, req)
         tokens = self.tokens
         grant = field("grant_type")
         req["grant_type"] = grant
@@ -1912,13 +2083,13 @@ class VspcSim:
             if any(k in step for k in ("data", "error", "status", "body",
                                        "body_b64", "big", "action", "job")):
                 req["outcome"] = "scripted"
-                req["status"] = self._play(h, step, n, False, req)
+                req["status"] = self._play(h, step, n, api, req)
                 return
         if step.get("delay"):
             self.stopping.wait(float(step["delay"]))
 
         status, answer = self._grant(req, form, field, grant, acct,
-                                     refresh_rec)
+                                     refresh_rec, api)
         body = json.dumps(_shuffled(answer, random.Random(req["id"])))
         body = body.encode("utf-8")
         if step.get("truncate") is not None:
@@ -1932,8 +2103,10 @@ class VspcSim:
                    extra_length=int(step.get("extra_length", 0)),
                    close=bool(step.get("close")))
 
-    def _grant(self, req, form, field, grant, acct, refresh_rec):
-        """(status, OAuth2Result or OAuth2Error) for a token request."""
+    def _grant(self, req, form, field, grant, acct, refresh_rec, api=None):
+        """(status, OAuth2Result or OAuth2Error) for a token request; the
+        readOnly field counts only from API 3.6 on (older ones do not know
+        it and ignore it)."""
         tokens = self.tokens
         if form is None:
             req["outcome"] = "invalid_request"
@@ -1949,7 +2122,8 @@ class VspcSim:
             return 400, oauth_error("unsupported_grant_type",
                                     "The grant type is not supported.")
         read_only = field("readOnly")
-        read_only = read_only is not None and read_only.lower() == "true"
+        read_only = read_only is not None and \
+            read_only.lower() == "true" and P.read_only_supported(api)
         with tokens.lock:
             if grant == "password":
                 if field("username") is None or field("password") is None:
@@ -1987,13 +2161,14 @@ class VspcSim:
                     refresh = rec["value"]
             req["outcome"] = "token"
             req["issued"] = {"access": access, "refresh": refresh}
+            req["read_only"] = bool(read_only)
             return 200, {"access_token": access, "token_type": "bearer",
                          "refresh_token": refresh,
                          "expires_in": int(acct.expires_in),
                          "mfa_token": None, "encrypted_code": None}
 
     # -- answering ----------------------------------------------------------
-    def _play(self, h, step, n, legacy, req=None):
+    def _play(self, h, step, n, api=None, req=None):
         if step.get("delay"):
             self.stopping.wait(float(step["delay"]))
         action = step.get("action")
@@ -2009,7 +2184,7 @@ class VspcSim:
         if "big" in step:
             size, chunks = self._big_body(int(step["big"]))
         else:
-            body = self._body(h, step, n, legacy, req)
+            body = self._body(h, step, n, api, req)
             if "error" in step:
                 status = int(step["error"].get("status", status))
             if step.get("truncate") is not None:
@@ -2030,7 +2205,7 @@ class VspcSim:
                    close=bool(step.get("close")))
         return status
 
-    def _body(self, h, step, n, legacy, req=None):
+    def _body(self, h, step, n, api=None, req=None):
         if "job" in step:
             anchor = int(time.time())
             spec = step["job"]
@@ -2048,8 +2223,8 @@ class VspcSim:
             step = dict(step, data=data)
         if "data" in step:
             data = copy.deepcopy(step["data"])
-            if legacy and isinstance(data, dict):
-                _legacy_swap(data)
+            if step.get("versioned", True) and req is not None:
+                data = _shape_data(data, req.get("endpoint"), api)
             env = {"data": data, "meta": None, "errors": None}
             env.update(step.get("envelope_extra", {}))
             if step.get("shuffle", True):
@@ -2180,10 +2355,26 @@ class VspcSim:
 
 def _legacy_swap(data):
     """API 3.5: instanceUid held the VSPC UID; the Veeam B&R job UID
-    travelled as originalUid."""
+    travelled as originalUid.  (Kept for callers; the simulator shapes
+    answers with vspc_profiles.)"""
     if "uniqueUid" in data:
         data["originalUid"] = data.get("instanceUid")
         data["instanceUid"] = data.pop("uniqueUid")
+
+
+def _shape_data(data, endpoint, api):
+    """A data step's object as API version api has it (in place): a
+    replication job, a BackupServerJob, or a collection page's items."""
+    if api is None:
+        return data
+    if endpoint == "replication":
+        return P.shape_replication_job(data, api)
+    if endpoint == "job":
+        return P.shape_backup_server_job(data, api)
+    if endpoint == "collection" and isinstance(data, list):
+        for item in data:
+            P.shape_replication_job(item, api)
+    return data
 
 
 def _coalesce(pieces, size):
@@ -2205,11 +2396,13 @@ class _Filter:
     {"property", "operation", "value"} expressions that must all hold;
     equals, notEquals, in, contains, and, or, not.  property is a path
     into the BackupServerReplicationVmJob (dots separate keys;
-    "_embedded.backupServerJob.name" reaches the job)."""
+    "_embedded.backupServerJob.name" reaches the job), as API version api
+    shows it (None: the newest)."""
 
     OPS = ("equals", "notEquals", "in", "contains", "and", "or", "not")
 
-    def __init__(self, text):
+    def __init__(self, text, api=None):
+        self.api = api
         try:
             exprs = json.loads(text)
         except ValueError:
@@ -2235,7 +2428,7 @@ class _Filter:
             raise ValueError("in needs an array value")
 
     def match(self, spec, anchor):
-        item = replication_job(spec)
+        item = P.shape_replication_job(replication_job(spec), self.api)
         return all(self._eval(e, spec, item, anchor) for e in self.exprs)
 
     def _eval(self, e, spec, item, anchor):
@@ -2249,8 +2442,8 @@ class _Filter:
         path = e["property"].split(".")
         obj = item
         if path[0] == "_embedded":
-            obj = {"_embedded": {"backupServerJob":
-                                 backup_server_job(spec, anchor)[0]}}
+            obj = {"_embedded": {"backupServerJob": P.shape_backup_server_job(
+                backup_server_job(spec, anchor)[0], self.api)}}
         for key in path:
             if not isinstance(obj, dict) or key not in obj:
                 if path[0] in REPLICATION_KEYS or path[0] == "_embedded":
@@ -2381,6 +2574,19 @@ def main(argv=None):
     ap.add_argument("--expires-in", type=int, default=3600, metavar="S",
                     help="lifetime of the access tokens it issues (default "
                          "3600)")
+    ap.add_argument("--server-version", choices=SERVER_VERSIONS,
+                    default=DEFAULT_SERVER_VERSION,
+                    help="VSPC version to play (default %s): 8.0 accepts "
+                         "X-Client-Version 3.4; 8.1 also 3.5 and 3.5.1; "
+                         "9.0 also 3.6; 9.1 also 3.6.1; 9.2 also 3.6.2. "
+                         "Other versions answer 400 UnsupportedApiVersion; "
+                         "no header means the newest accepted"
+                         % DEFAULT_SERVER_VERSION)
+    ap.add_argument("--paging-style", choices=PAGING_STYLES,
+                    default="standard",
+                    help="meta.pagingInfo of the collections: standard "
+                         "(total, count, offset), skip (total, count, "
+                         "skip) or total_only (default standard)")
     ap.add_argument("--log", action="store_true",
                     help="log each request on stderr")
     args = ap.parse_args(argv)
@@ -2414,7 +2620,9 @@ def main(argv=None):
     sim = VspcSim(args.cert, args.key, token=token, api_keys=args.api_key,
                   host=args.bind, port=args.port, jobs=jobs, bsjobs=bsjobs,
                   fleet=fleet, defaults=not args.no_defaults,
-                  verbose=args.log, accounts=accounts)
+                  verbose=args.log, accounts=accounts,
+                  server_version=args.server_version,
+                  paging_style=args.paging_style)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())

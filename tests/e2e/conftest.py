@@ -18,6 +18,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import vspc_sim  # noqa: E402  (tests/vspc_sim.py)
+import vspc_profiles  # noqa: E402  (tests/vspc_profiles.py)
 import e2e_util as U  # noqa: E402
 
 
@@ -138,9 +139,28 @@ def token_file(secrets_dir):
     return write_secret(secrets_dir, "token", U.TOKEN + "\n")
 
 
-def _start_sim(certs, cert, key, host="127.0.0.1"):
-    return vspc_sim.VspcSim(certs[cert], certs[key], token=U.TOKEN,
-                            api_keys=[U.API_KEY], host=host).start()
+# Every simulator started by _start_sim, with the server version it plays
+# when no test has changed it: _restore_server_versions puts each one back
+# after every test, so that set_server_version() and set_paging_style() in
+# one test cannot leak into the next.
+_STARTED = []
+
+
+def _start_sim(certs, cert, key, host="127.0.0.1",
+               server_version=vspc_profiles.DEFAULT_SERVER_VERSION):
+    s = vspc_sim.VspcSim(certs[cert], certs[key], token=U.TOKEN,
+                         api_keys=[U.API_KEY], host=host,
+                         server_version=server_version).start()
+    _STARTED.append((s, server_version))
+    return s
+
+
+@pytest.fixture(autouse=True)
+def _restore_server_versions():
+    yield
+    for s, home in list(_STARTED):
+        s.set_server_version(home)
+        s.set_paging_style("standard")
 
 
 @pytest.fixture(scope="session")
@@ -148,6 +168,29 @@ def sim(certs):
     s = _start_sim(certs, "server_cert", "server_key")
     yield s
     s.stop()
+
+
+@pytest.fixture(scope="session")
+def sim_version(certs):
+    """A factory: sim_version("8.0") is a started simulator playing that
+    VSPC version (vspc_profiles.SERVER_VERSIONS), with the certificates,
+    token and API key of the sim fixture; one per version, made when first
+    asked for and kept for the session.  Its version and paging style come
+    back after each test (see _restore_server_versions); its fleet is
+    reset by view_for."""
+    made = {}
+
+    def get(server_version):
+        vspc_profiles.check_server_version(server_version)
+        s = made.get(server_version)
+        if s is None:
+            s = made[server_version] = _start_sim(
+                certs, "server_cert", "server_key",
+                server_version=server_version)
+        return s
+    yield get
+    for s in made.values():
+        s.stop()
 
 
 @pytest.fixture(scope="session")
@@ -413,6 +456,23 @@ def view_of(certs, token_file):
     def make(s):
         return SimView(s, certs, token_file)
     return make
+
+
+@pytest.fixture
+def view_for(sim_version, certs, token_file):
+    """view_for("8.1"): a SimView of the simulator playing VSPC 8.1 (see
+    sim_version), e.g. run_plugin(view_for("8.1").hargs(uid)).  The fleets
+    of the simulators it handed out are reset after the test."""
+    used = []
+
+    def make(server_version):
+        s = sim_version(server_version)
+        if s not in used:
+            used.append(s)
+        return SimView(s, certs, token_file)
+    yield make
+    for s in used:
+        s.set_fleet(None)
 
 
 @pytest.fixture

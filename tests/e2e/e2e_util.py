@@ -8,10 +8,14 @@ whose STATE matches the exit code, perfdata only on the first line, no token
 anywhere in the output.
 """
 
+import atexit
+import hashlib
 import os
 import re
 import shlex
+import shutil
 import subprocess
+import tempfile
 import sys
 import threading
 import time
@@ -136,12 +140,29 @@ class Run:
         return self.stdout
 
 
+# Every test gets a cache directory of its own (XDG_CACHE_HOME), so that
+# what one test's runs remember (the API version a simulator port agreed
+# on, tokens) can never change what another test sees.
+_CACHE_ROOT = tempfile.mkdtemp(prefix="vspc-e2e-cache-")
+atexit.register(shutil.rmtree, _CACHE_ROOT, True)
+
+
+def cache_home_for_test():
+    """The XDG_CACHE_HOME of the running test's plugin runs."""
+    test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]
+    d = os.path.join(_CACHE_ROOT,
+                     hashlib.sha256(test.encode()).hexdigest()[:16])
+    os.makedirs(d, mode=0o700, exist_ok=True)
+    return d
+
+
 def clean_env(extra=None, drop=()):
     """A small, fixed environment: no proxies, no CA overrides, C locale,
     so that the machine's own settings can neither send traffic elsewhere
     nor make an untrusted certificate trusted."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
            "HOME": os.environ.get("E2E_HOME", "/nonexistent"),
+           "XDG_CACHE_HOME": cache_home_for_test(),
            "LC_ALL": "C", "TZ": "UTC"}
     # sanitizer builds (configure --enable-asan/--enable-ubsan) read these
     for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):

@@ -66,10 +66,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct vspc_oauth o;
+	struct vspc_error_info info;
 	char err[256];
 
 	vspc_decode_oauth((const char *)data, size, &o, err, sizeof err);
 	vspc_oauth_wipe(&o);
+	/* a token answer that is no token is reported through the error reader */
+	vspc_decode_errors((const char *)data, size, &info);
 	return 0;
 }
 #else

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apiver.h"
 #include "cli.h"
 #include "config.h"
 #include "credentials.h"
@@ -39,6 +40,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)range_alerts(&r, 5);
 	(void)time_parse_duration(s, &v);
 	(void)time_parse_rfc3339(s, size, &v);
+	{
+		bool has_offset;
+
+		(void)time_parse_local(s, size, &v, &has_offset);
+	}
+	if (apiver_valid(s))
+		(void)apiver_compare(s, "3.5.1");
 	free(s);
 	return 0;
 }

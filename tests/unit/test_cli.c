@@ -49,6 +49,14 @@ static const struct cli_case cases[] = {
 	{ { "-H", "vspc", "-j", SEED, "--api-version=3.6\r\nX-Evil: 1" },
 	  CLI_USAGE_ERROR,
 	  "--api-version" },
+	{ { "-H", "vspc", "-j", SEED, "--api-version=3..6" }, CLI_USAGE_ERROR, "--api-version" },
+	{ { "-H", "vspc", "-j", SEED, "--api-version=latest" }, CLI_USAGE_ERROR, "--api-version" },
+	{ { "-H", "vspc", "-j", SEED, "--api-version=3.6." }, CLI_USAGE_ERROR, "--api-version" },
+	{ { "-H", "vspc", "-j", SEED, "--api-version=1.2.3.4.5" },
+	  CLI_USAGE_ERROR,
+	  "--api-version" },
+	{ { "-H", "vspc", "-j", SEED, "--api-version=auto" }, CLI_RUN, NULL },
+	{ { "-H", "vspc", "-j", SEED, "--api-version=3.6.2" }, CLI_RUN, NULL },
 	{ { "-H", "vspc/evil", "-j", SEED }, CLI_USAGE_ERROR, "--hostname" },
 	{ { "-H", "user@vspc", "-j", SEED }, CLI_USAGE_ERROR, "--hostname" },
 	{ { "-H", "", "-j", SEED }, CLI_USAGE_ERROR, "--hostname" },
@@ -164,12 +172,24 @@ static void test_values(void)
 		static const char *const defaults[] = { "-H", "vspc", "-j", SEED, NULL };
 
 		run(defaults, &cfg, err, sizeof err);
-		tap_ok(
-		    cfg.conn.server.port == 1280 && cfg.timeout_seconds == 10 &&
-			cfg.timeout_state == STATE_UNKNOWN &&
-			strcmp(cfg.conn.api_version, "3.6") == 0 &&
-			cfg.policy.mismatch_state == STATE_WARNING && !cfg.conn.insecure,
-		    "defaults: port 1280, 10 s unknown, API 3.6, mismatch warning, verification on");
+		tap_ok(cfg.conn.server.port == 1280 && cfg.timeout_seconds == 10 &&
+			   cfg.timeout_state == STATE_UNKNOWN && cfg.conn.api_version == NULL &&
+			   cfg.policy.mismatch_state == STATE_WARNING && !cfg.conn.insecure,
+		       "defaults: port 1280, 10 s unknown, API negotiated, mismatch warning, "
+		       "verification on");
+	}
+	{
+		static const char *const pinned[] = { "-H", "vspc", "-j", SEED, "--api-version=3.5",
+						      NULL };
+		static const char *const autov[] = {
+			"-H", "vspc", "-j", SEED, "--api-version=3.5", "--api-version=auto", NULL
+		};
+
+		tap_ok(run(pinned, &cfg, err, sizeof err) == CLI_RUN && cfg.conn.api_version &&
+			   strcmp(cfg.conn.api_version, "3.5") == 0,
+		       "--api-version=3.5 pins 3.5");
+		tap_ok(run(autov, &cfg, err, sizeof err) == CLI_RUN && cfg.conn.api_version == NULL,
+		       "--api-version=auto (the last one given) negotiates");
 	}
 	{
 		static const char *const health[] = { "-H",

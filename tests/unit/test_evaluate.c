@@ -469,6 +469,49 @@ static void test_session_output(void)
 	result_free(&res);
 
 	js = seed_session();
+	set_uid(&js.instance_uid, WAN_A); /* API 3.5: the VSPC UID */
+	set_uid(&js.original_uid, SEED);  /* and the B&R UID asked for */
+	result_init(&res, 0);
+	p = base_policy();
+	evaluate_job(&p, &j, &js, NOW, &res);
+	tap_ok(res.state == STATE_OK,
+	       "a session answer naming the job in originalUid is its own "
+	       "(API 3.5) ('%s')",
+	       buf_str(&res.summary));
+	result_free(&res);
+
+	js = seed_session();
+	js.last_end_time.f.state = VSPC_FIELD_NULL; /* 0001-01-01T00:00:00 */
+	js.last_end_time.placeholder = true;
+	snprintf(js.last_end_time.text, sizeof js.last_end_time.text, "0001-01-01T00:00:00");
+	result_init(&res, 1);
+	p = base_policy();
+	p.max_age_critical = 3600;
+	p.max_age_critical_text = "1h";
+	p.never_run_state = STATE_WARNING;
+	evaluate_job(&p, &j, &js, NOW, &res);
+	tap_ok(res.state == STATE_WARNING &&
+		   strstr(buf_str(&res.summary), "no session has ended yet") != NULL &&
+		   strstr(buf_str(&res.long_output), "0001-01-01T00:00:00 is a placeholder") !=
+		       NULL &&
+		   strstr(buf_str(&res.perfdata), "last_run_age") == NULL,
+	       "a placeholder end time is no age: the never-run state, a note, no age perfdata "
+	       "('%s')",
+	       buf_str(&res.summary));
+	result_free(&res);
+
+	js = seed_session();
+	js.last_end_time.no_offset = true;
+	snprintf(js.last_end_time.text, sizeof js.last_end_time.text, "2024-07-18T01:37:51");
+	result_init(&res, 1);
+	p = base_policy();
+	evaluate_job(&p, &j, &js, NOW, &res);
+	tap_ok(res.state == STATE_OK &&
+		   strstr(buf_str(&res.long_output), "has no UTC offset: read as UTC") != NULL,
+	       "an end time without offset is noted under -v");
+	result_free(&res);
+
+	js = seed_session();
 	js.name.f.state = VSPC_FIELD_ABSENT;
 	p = base_policy();
 	p.job_uid[0] = '\0'; /* fleet mode names jobs by their own UID */

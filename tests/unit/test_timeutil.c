@@ -84,6 +84,25 @@ int main(void)
 		tap_ok(time_parse_rfc3339("2024-07-18T01:37:51Zjunk", 20, &t) && t == 1721266671,
 		       "exactly len bytes are read");
 	}
+	{
+		int64_t t = 0;
+		bool has = true;
+
+		tap_ok(time_parse_local("2024-07-18T01:37:51", 19, &t, &has) && t == 1721266671 &&
+			   !has,
+		       "a time without offset is read as UTC");
+		tap_ok(time_parse_local("2024-07-18T01:37:51.8", 21, &t, &has) && !has,
+		       "with a fraction too");
+		tap_ok(time_parse_local("2024-07-17T21:37:51-04:00", 25, &t, &has) && has &&
+			   t == 1721266671,
+		       "an offset is still applied");
+		tap_ok(time_parse_local("0001-01-01T00:00:00", 19, &t, &has) && t < 0,
+		       "year 1 parses, before the epoch");
+		tap_ok(!time_parse_local("2024-07-18T01:37:51+", 20, &t, &has) &&
+			   !time_parse_local("2024-07-18T01:37", 16, &t, &has) &&
+			   !time_parse_rfc3339("2024-07-18T01:37:51", 19, &t),
+		       "half an offset or no seconds is refused; RFC 3339 still needs the offset");
+	}
 	for (size_t i = 0; i < sizeof durations / sizeof durations[0]; i++) {
 		int64_t s = 0;
 

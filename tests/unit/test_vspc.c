@@ -170,6 +170,85 @@ static void test_errors(void)
 	tap_str_eq(info.message, "", "a body that is not JSON has no message");
 }
 
+/* The envelopes besides VSPC's own: ASP.NET's version refusal, OAuth2. */
+static void test_other_envelopes(void)
+{
+	static const char refused[] =
+	    "{\"error\":{\"code\":\"UnsupportedApiVersion\",\"message\":\"The HTTP resource "
+	    "that matches the request URI 'https://h/api/v3/x' does not support the API version "
+	    "'3.6'.\",\"innerError\":null}}";
+	static const char inner[] = "{\"error\":{\"code\":\"BadThing\",\"message\":\"outer\","
+				    "\"innerError\":{\"message\":\"inner\\r\\ndetail\"}}}";
+	static const char oauth[] =
+	    "{\"error\":\"invalid_grant\",\"error_description\":\"Wrong user name or password.\"}";
+	static const char code_only[] = "{\"error\":{\"code\":\"Nope\"}}";
+	static const char in_errors[] =
+	    "{\"errors\":[{\"message\":\"no such version\",\"code\":\"UnsupportedApiVersion\"}]}";
+	static const char numeric[] = "{\"errors\":[{\"message\":\"m\",\"code\":404}]}";
+	struct vspc_error_info info;
+
+	vspc_decode_errors(refused, strlen(refused), &info);
+	tap_ok(info.unsupported_version && strcmp(info.code, "UnsupportedApiVersion") == 0,
+	       "ASP.NET's UnsupportedApiVersion is recognised");
+	tap_ok(strstr(info.message, "does not support the API version '3.6'. "
+				    "(UnsupportedApiVersion)") != NULL,
+	       "its message carries the code (%s)", info.message);
+	vspc_decode_errors(inner, strlen(inner), &info);
+	tap_str_eq(info.message, "outer (BadThing) / inner detail",
+		   "innerError's message follows, line breaks as spaces");
+	tap_ok(!info.unsupported_version, "another code is no version refusal");
+	vspc_decode_errors(oauth, strlen(oauth), &info);
+	tap_str_eq(info.message, "Wrong user name or password. (invalid_grant)",
+		   "an OAuth2Error reads as description (error)");
+	vspc_decode_errors(code_only, strlen(code_only), &info);
+	tap_str_eq(info.message, "Nope", "a code without a message is the message");
+	vspc_decode_errors(in_errors, strlen(in_errors), &info);
+	tap_ok(info.unsupported_version, "UnsupportedApiVersion inside errors[] counts too");
+	vspc_decode_errors(numeric, strlen(numeric), &info);
+	tap_ok(strcmp(info.message, "m") == 0 && info.code[0] == '\0' && !info.unsupported_version,
+	       "a numeric errors[] code is not shown as a code");
+	vspc_decode_errors("{\"error\": 7}", 12, &info);
+	tap_str_eq(info.message, "", "an error member of another type says nothing");
+}
+
+static void test_times(void)
+{
+	static const struct {
+		const char *text;
+		enum vspc_field_state state;
+		bool no_offset, placeholder;
+		int64_t epoch;
+	} cases[] = {
+		{ "2024-07-17T21:37:51.8-04:00", VSPC_FIELD_VALUE, false, false, 1721266671 },
+		{ "2024-07-18T01:37:51", VSPC_FIELD_VALUE, true, false, 1721266671 },
+		{ "2024-07-18T01:37:51.1234567", VSPC_FIELD_VALUE, true, false, 1721266671 },
+		{ "0001-01-01T00:00:00", VSPC_FIELD_NULL, true, true, 0 },
+		{ "0001-01-01T00:00:00+00:00", VSPC_FIELD_NULL, false, true, 0 },
+		{ "1900-01-01T00:00:00Z", VSPC_FIELD_NULL, false, true, 0 },
+		{ "1969-12-31T23:59:59Z", VSPC_FIELD_NULL, false, true, 0 },
+		{ "1970-01-01T00:00:00Z", VSPC_FIELD_VALUE, false, false, 0 },
+		{ "2024-07-18 01:37:51", VSPC_FIELD_INVALID, false, false, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char body[256];
+		struct vspc_job_session js;
+		char err[200] = "";
+		bool ok;
+
+		snprintf(body, sizeof body, "{\"data\": {\"lastEndTime\": \"%s\"}}", cases[i].text);
+		ok = vspc_decode_job_session(body, strlen(body), &js, err, sizeof err) == VSPC_OK &&
+		     js.last_end_time.f.state == cases[i].state &&
+		     js.last_end_time.no_offset == cases[i].no_offset &&
+		     js.last_end_time.placeholder == cases[i].placeholder &&
+		     (cases[i].state != VSPC_FIELD_VALUE ||
+		      js.last_end_time.epoch == cases[i].epoch);
+		tap_ok(ok, "lastEndTime %s decodes as state %d%s%s", cases[i].text, cases[i].state,
+		       cases[i].no_offset ? ", no offset" : "",
+		       cases[i].placeholder ? ", placeholder" : "");
+	}
+}
+
 static void test_urls(void)
 {
 	char url[256];
@@ -344,6 +423,39 @@ static void test_collection(void)
 	tap_ok(vspc_decode_page_rest(doc, &paging, err, sizeof err) == VSPC_ERR_ENVELOPE,
 	       "pagingInfo with a string total is refused (%s)", err);
 	json_free(doc);
+	{
+		static const struct {
+			const char *text;
+			bool ok, has_count, has_offset;
+			int64_t offset;
+		} pages[] = {
+			{ "{\"total\": 7}", true, false, false, 0 },
+			{ "{\"total\": 7, \"count\": 2, \"skip\": 5}", true, true, true, 5 },
+			{ "{\"total\": 7, \"offset\": 4, \"skip\": 5}", true, false, true, 4 },
+			{ "{\"total\": 7, \"count\": \"x\", \"offset\": null}", true, false, false,
+			  0 },
+			{ "{\"count\": 2, \"offset\": 0}", false, false, false, 0 },
+			{ "{\"total\": -1}", false, false, false, 0 },
+		};
+
+		for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
+			char text[160];
+			bool ok;
+
+			snprintf(text, sizeof text,
+				 "{\"data\": [], \"meta\": {\"pagingInfo\": %s}}", pages[i].text);
+			json_parse(text, strlen(text), &doc, err, sizeof err);
+			ok = vspc_decode_page_rest(doc, &paging, err, sizeof err) == VSPC_OK;
+			tap_ok(ok == pages[i].ok &&
+				   (!ok ||
+				    (paging.total == 7 && paging.has_count == pages[i].has_count &&
+				     paging.has_offset == pages[i].has_offset &&
+				     paging.offset == pages[i].offset)),
+			       "pagingInfo %s is %s", pages[i].text,
+			       pages[i].ok ? "read" : "refused");
+			json_free(doc);
+		}
+	}
 }
 
 static void test_more_urls(void)
@@ -374,6 +486,8 @@ int main(void)
 	test_count_field();
 	test_uid_field();
 	test_errors();
+	test_other_envelopes();
+	test_times();
 	test_urls();
 	test_session();
 	test_session_fields();

@@ -45,6 +45,11 @@ const char *buf_str(const struct buf *b);
 /* Forgets the contents but keeps the allocation. */
 void buf_reset(struct buf *b);
 
+/* Cuts the contents back to their first @len bytes, NUL-terminated: the
+ * undo of appends made after recording b->len. A @len at or past the
+ * current length changes nothing. */
+void buf_truncate(struct buf *b, size_t len);
+
 /* Releases the memory and leaves an empty buffer with the same cap.
  * buf_free_wipe() first overwrites the whole allocation (for buffers that
  * held secrets). */

@@ -9,49 +9,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "range.h"
+#include "evaluate.h"
 #include "state.h"
 #include "vspc.h"
 
-/* A threshold as parsed and as the user wrote it (echoed in perfdata). */
-struct threshold {
-	bool set;
-	struct range range;
-	const char *text;
+/* Which job a check is about: one UID (-j), or every job a walk of the
+ * collections finds (--all, --list). */
+enum target_how {
+	TARGET_ONE = 0,
+	TARGET_WALK
 };
 
-enum expect_bool {
-	EXPECT_ANY = 0,
-	EXPECT_TRUE,
-	EXPECT_FALSE
-};
-
-/* An expected UUID, or the expectation that the field is null. */
-struct expect_uid {
-	bool set;
-	bool none;
-	char uid[VSPC_UID_LEN + 1]; /* lower case */
-};
-
-/* What evaluate compares the decoded job with. */
-struct check_policy {
-	char job_uid[VSPC_UID_LEN + 1]; /* lower case */
-	struct threshold warning;
-	struct threshold critical;
-	enum expect_bool wan;
-	enum expect_bool cloud;
-	struct expect_uid source_wan;
-	struct expect_uid target_wan;
-	struct expect_uid cloud_host;
-	struct expect_uid target_host;
-	enum state mismatch_state;
-	/* job health, from the BackupServerJob */
-	enum state never_run_state;
-	enum state disabled_state;
-	int64_t max_age_warning; /* seconds; 0 when not set */
-	int64_t max_age_critical;
-	const char *max_age_warning_text; /* as the user wrote it */
-	const char *max_age_critical_text;
+struct job_target {
+	enum target_how how;
+	char uid[VSPC_UID_LEN + 1]; /* TARGET_ONE: lower case */
+	bool uid_set;
+	/* --kind: the kinds to check (bit 1 << enum vspc_kind); all by default */
+	unsigned kinds;
+	bool kind_given;
 };
 
 #define CONFIG_MAX_FILTERS 32
@@ -83,11 +58,8 @@ struct token_source {
 	const char *env_name;         /* environment variable consulted last */
 };
 
-#define CONFIG_HOST_MAX 255
-
 struct connection {
-	char host[CONFIG_HOST_MAX + 1]; /* without IPv6 brackets */
-	struct vspc_server server;      /* host (pointing at the above), port, scheme */
+	struct vspc_server server; /* host, port, scheme */
 	const char *ca_file;
 	bool insecure;
 	int ip_version;          /* 0, 4 or 6 */
@@ -98,6 +70,7 @@ struct config {
 	enum run_mode mode;
 	struct connection conn;
 	struct token_source token;
+	struct job_target target;
 	struct check_policy policy;
 	bool job_status; /* read BackupServerJob too (single mode) */
 	struct fleet_filter filter;
@@ -110,10 +83,10 @@ struct config {
 	unsigned timeout_seconds;
 	enum state timeout_state;
 	int verbose;
+	bool output_json; /* --output-format=test-json: the result tree, for tests */
 };
 
-/* Sets every default. The struct must not be copied afterwards:
- * conn.server.host points into it. */
+/* Sets every default. */
 void config_init(struct config *cfg);
 
 #endif

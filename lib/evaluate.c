@@ -1,115 +1,14 @@
 #include "autoconfig.h"
 
 #include "evaluate.h"
+
+#include "kinds.h"
+#include "rules.h"
 #include "timeutil.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-
-struct uid_check {
-	const char *name;
-	const struct expect_uid *expect;
-	const struct vspc_uid *actual;
-	bool nullable;
-};
-
-struct bool_check {
-	const char *name;
-	enum expect_bool expect;
-	const struct vspc_bool *actual;
-};
-
-/* Appends "<name> <problem>" to @problems when a field we need cannot be
- * read; @nullable fields may be null. Returns true if the field is usable. */
-static bool field_usable(const char *name, const struct vspc_field *f, bool nullable,
-			 char *problems, size_t len)
-{
-	const char *why = NULL;
-	size_t used = strlen(problems);
-
-	switch (f->state) {
-	case VSPC_FIELD_VALUE:
-		return true;
-	case VSPC_FIELD_NULL:
-		if (nullable)
-			return true;
-		why = "is null";
-		break;
-	case VSPC_FIELD_ABSENT:
-		why = "is missing";
-		break;
-	case VSPC_FIELD_INVALID:
-		why = f->problem;
-		break;
-	}
-	snprintf(problems + used, len - used, "%s%s %s", used ? ", " : "", name, why);
-	return false;
-}
-
-static const char *uid_text(const struct vspc_uid *u)
-{
-	return u->f.state == VSPC_FIELD_VALUE ? u->value : "none";
-}
-
-static void check_uid(const struct uid_check *c, enum state mismatch, struct result *res)
-{
-	bool actual_none = c->actual->f.state == VSPC_FIELD_NULL;
-	bool match = c->expect->none
-			 ? actual_none
-			 : !actual_none && strcmp(c->expect->uid, c->actual->value) == 0;
-	const char *want = c->expect->none ? "none" : c->expect->uid;
-
-	if (match) {
-		result_line(res, 1, "[OK] %s is %s", c->name, want);
-		return;
-	}
-	result_raise(res, mismatch);
-	result_summary(res, "%s expected %s, got %s", c->name, want, uid_text(c->actual));
-	result_line(res, 1, "[%s] %s expected %s, got %s", state_name(mismatch), c->name, want,
-		    uid_text(c->actual));
-}
-
-static void check_bool(const struct bool_check *c, enum state mismatch, struct result *res)
-{
-	bool want = c->expect == EXPECT_TRUE;
-	const char *want_text = want ? "true" : "false";
-
-	if (c->actual->value == want) {
-		result_line(res, 1, "[OK] %s is %s", c->name, want_text);
-		return;
-	}
-	result_raise(res, mismatch);
-	result_summary(res, "%s expected %s, got %s", c->name, want_text,
-		       c->actual->value ? "true" : "false");
-	result_line(res, 1, "[%s] %s expected %s, got %s", state_name(mismatch), c->name, want_text,
-		    c->actual->value ? "true" : "false");
-}
-
-static void check_count(const struct check_policy *p, int32_t count, struct result *res)
-{
-	const struct threshold *levels[] = { &p->critical, &p->warning };
-	const enum state states[] = { STATE_CRITICAL, STATE_WARNING };
-
-	for (size_t i = 0; i < 2; i++) {
-		const struct threshold *t = levels[i];
-
-		if (!t->set || !range_alerts(&t->range, count))
-			continue;
-		result_raise(res, states[i]);
-		result_summary(res, "protectedVmCount %d is %s the %s range %s", (int)count,
-			       t->range.alert_inside ? "inside" : "outside",
-			       states[i] == STATE_CRITICAL ? "critical" : "warning", t->text);
-		result_line(res, 1, "[%s] protectedVmCount %d (warning %s, critical %s)",
-			    state_name(states[i]), (int)count,
-			    p->warning.set ? p->warning.text : "none",
-			    p->critical.set ? p->critical.text : "none");
-		return; /* critical wins; do not report the same value twice */
-	}
-	result_line(res, 1, "[OK] protectedVmCount %d (warning %s, critical %s)", (int)count,
-		    p->warning.set ? p->warning.text : "none",
-		    p->critical.set ? p->critical.text : "none");
-}
 
 static bool uid_is(const struct vspc_uid *u, const char *uid)
 {
@@ -127,28 +26,27 @@ static bool names_uid(const char *uid, const struct vspc_uid *a, const struct vs
 
 /* The answers must describe the job that was asked for; an answer without
  * an instanceUid is taken as it is. */
-static bool identity_ok(const struct check_policy *p, const struct vspc_replication_job *job,
+static bool identity_ok(const char *asked, const struct vspc_job *job,
 			const struct vspc_job_session *js, struct result *res)
 {
-	const struct vspc_uid *inst = &job->instance_uid;
+	const struct vspc_uid *inst = &job->ids.instance_uid;
 
-	if (p->job_uid[0] == '\0')
+	if (asked == NULL)
 		return true;
 	if (inst->f.state == VSPC_FIELD_INVALID) {
-		result_fail(res, STATE_UNKNOWN, "job %s: instanceUid %s", p->job_uid,
-			    inst->f.problem);
+		result_fail(res, STATE_UNKNOWN, "job %s: instanceUid %s", asked, inst->f.problem);
 		return false;
 	}
 	if (inst->f.state == VSPC_FIELD_VALUE &&
-	    !names_uid(p->job_uid, inst, &job->unique_uid, &job->original_uid)) {
+	    !names_uid(asked, inst, &job->ids.unique_uid, &job->ids.original_uid)) {
 		result_fail(res, STATE_UNKNOWN, "asked for job %s but the answer describes job %s",
-			    p->job_uid, inst->value);
+			    asked, inst->value);
 		return false;
 	}
 	if (js && js->instance_uid.f.state == VSPC_FIELD_VALUE &&
-	    !names_uid(p->job_uid, &js->instance_uid, &js->unique_uid, &js->original_uid)) {
+	    !names_uid(asked, &js->instance_uid, &js->unique_uid, &js->original_uid)) {
 		result_fail(res, STATE_UNKNOWN,
-			    "asked for job %s but the session answer describes job %s", p->job_uid,
+			    "asked for job %s but the session answer describes job %s", asked,
 			    js->instance_uid.value);
 		return false;
 	}
@@ -156,48 +54,34 @@ static bool identity_ok(const struct check_policy *p, const struct vspc_replicat
 }
 
 /* The UID to name the job by: the one asked for, or the answer's own. */
-static const char *display_uid(const struct check_policy *p, const struct vspc_replication_job *job)
+static const char *display_uid(const char *asked, const struct vspc_job *job)
 {
-	if (p->job_uid[0])
-		return p->job_uid;
-	return job->instance_uid.f.state == VSPC_FIELD_VALUE ? job->instance_uid.value : "(no UID)";
+	if (asked)
+		return asked;
+	return job->ids.instance_uid.f.state == VSPC_FIELD_VALUE ? job->ids.instance_uid.value
+								 : "(no UID)";
 }
 
-static bool age_checked(const struct check_policy *p)
+static bool age_checked(const struct policy_session *p)
 {
-	return p->max_age_warning > 0 || p->max_age_critical > 0;
+	return p->max_age_warning.seconds > 0 || p->max_age_critical.seconds > 0;
 }
 
-/* Appends the problems with the fields the policy needs to @problems. */
-static bool fields_usable(const struct vspc_replication_job *job, const struct vspc_job_session *js,
-			  const struct uid_check *uids, size_t n_uids,
-			  const struct bool_check *bools, size_t n_bools, char *problems,
-			  size_t len)
+/* The session fields every kind needs, appended to @problems. */
+static bool session_usable(const struct vspc_job_session *js, char *problems, size_t len)
 {
-	bool usable =
-	    field_usable("protectedVmCount", &job->protected_vm_count.f, false, problems, len);
+	bool usable = rule_field_usable("status", &js->status_text.f, false, problems, len);
 
-	for (size_t i = 0; i < n_bools; i++)
-		if (bools[i].expect != EXPECT_ANY)
-			usable &=
-			    field_usable(bools[i].name, &bools[i].actual->f, false, problems, len);
-	for (size_t i = 0; i < n_uids; i++)
-		if (uids[i].expect->set)
-			usable &= field_usable(uids[i].name, &uids[i].actual->f, uids[i].nullable,
-					       problems, len);
-	if (js == NULL)
-		return usable;
-	usable &= field_usable("status", &js->status_text.f, false, problems, len);
-	usable &= field_usable("isEnabled", &js->is_enabled.f, false, problems, len);
+	usable &= rule_field_usable("isEnabled", &js->is_enabled.f, false, problems, len);
 	/* shown as an age even without limits: a bad one is a bad answer */
-	usable &= field_usable("lastEndTime", &js->last_end_time.f, true, problems, len);
+	usable &= rule_field_usable("lastEndTime", &js->last_end_time.f, true, problems, len);
 	return usable;
 }
 
-void evaluate_subject(char *dst, size_t dstlen, const struct check_policy *p,
-		      const struct vspc_replication_job *job, const struct vspc_job_session *js)
+void evaluate_subject(char *dst, size_t dstlen, const char *asked, const struct vspc_job *job,
+		      const struct vspc_job_session *js)
 {
-	const char *uid = display_uid(p, job);
+	const char *uid = display_uid(asked, job);
 
 	if (js && js->name.f.state == VSPC_FIELD_VALUE)
 		snprintf(dst, dstlen, "'%s' (%s)", js->name.value, uid);
@@ -225,7 +109,7 @@ static void summarise_session(const struct vspc_job_session *js, int64_t now, ch
 }
 
 /* The state a session status gives by itself. */
-static void check_status(const struct check_policy *p, const struct vspc_job_session *js,
+static void check_status(const struct policy_session *p, const struct vspc_job_session *js,
 			 struct result *res)
 {
 	enum state s = STATE_OK;
@@ -259,8 +143,7 @@ static void check_status(const struct check_policy *p, const struct vspc_job_ses
 		result_summary(res, "status %s is unknown to this plugin", js->status_text.value);
 		break;
 	}
-	result_raise(res, s);
-	result_line(res, 1, "[%s] status %s", state_name(s), js->status_text.value);
+	result_check(res, s, "status", "status %s", js->status_text.value);
 }
 
 /* failureMessage, one output line per line of the message. */
@@ -285,8 +168,8 @@ static void show_failure_message(const struct vspc_job_session *js, struct resul
 	}
 }
 
-static void check_age(const struct check_policy *p, const struct vspc_job_session *js, int64_t now,
-		      struct result *res)
+static void check_age(const struct policy_session *p, const struct vspc_job_session *js,
+		      int64_t now, struct result *res)
 {
 	int64_t age;
 	char when[24];
@@ -295,36 +178,39 @@ static void check_age(const struct check_policy *p, const struct vspc_job_sessio
 		return;
 	if (js->last_end_time.f.state != VSPC_FIELD_VALUE) {
 		if (js->status != VSPC_STATUS_NONE) {
-			result_raise(res, p->never_run_state);
 			result_summary(res, "no session has ended yet");
+			result_check(res, p->never_run_state, "lastEndTime",
+				     "no session has ended yet");
 		}
 		return;
 	}
 	age = now - js->last_end_time.epoch;
 	time_format_age(when, sizeof when, age);
-	if (p->max_age_critical > 0 && age > p->max_age_critical) {
-		result_raise(res, STATE_CRITICAL);
+	if (p->max_age_critical.seconds > 0 && age > p->max_age_critical.seconds) {
 		result_summary(res, "last session ended %s ago, beyond the critical age %s", when,
-			       p->max_age_critical_text);
-	} else if (p->max_age_warning > 0 && age > p->max_age_warning) {
-		result_raise(res, STATE_WARNING);
+			       p->max_age_critical.text);
+		result_check(res, STATE_CRITICAL, "lastEndTime",
+			     "last session ended %s ago, beyond the critical age %s", when,
+			     p->max_age_critical.text);
+	} else if (p->max_age_warning.seconds > 0 && age > p->max_age_warning.seconds) {
 		result_summary(res, "last session ended %s ago, beyond the warning age %s", when,
-			       p->max_age_warning_text);
+			       p->max_age_warning.text);
+		result_check(res, STATE_WARNING, "lastEndTime",
+			     "last session ended %s ago, beyond the warning age %s", when,
+			     p->max_age_warning.text);
 	} else {
-		result_line(res, 1, "[OK] last session ended %s ago", when);
+		result_check(res, STATE_OK, "lastEndTime", "last session ended %s ago", when);
 	}
 }
 
-static void session_perfdata(const struct check_policy *p, const struct vspc_job_session *js,
+static void session_perfdata(const struct policy_session *p, const struct vspc_job_session *js,
 			     int64_t now, struct result *res)
 {
-	char warn[24] = "";
-	char crit[24] = "";
+	char warn[24];
+	char crit[24];
 
-	if (p->max_age_warning > 0)
-		snprintf(warn, sizeof warn, "%" PRId64, p->max_age_warning);
-	if (p->max_age_critical > 0)
-		snprintf(crit, sizeof crit, "%" PRId64, p->max_age_critical);
+	rule_limit_text(warn, sizeof warn, &p->max_age_warning);
+	rule_limit_text(crit, sizeof crit, &p->max_age_critical);
 	if (js->last_end_time.f.state == VSPC_FIELD_VALUE) {
 		int64_t age = now - js->last_end_time.epoch;
 
@@ -363,68 +249,49 @@ static void note_end_time(const struct vspc_time *t, struct result *res)
 		result_line(res, 1, "note: lastEndTime %s has no UTC offset: read as UTC", text);
 }
 
-static void check_session(const struct check_policy *p, const struct vspc_job_session *js,
+static void check_session(const struct policy_session *p, const struct vspc_job_session *js,
 			  int64_t now, struct result *res)
 {
 	note_end_time(&js->last_end_time, res);
 	check_status(p, js, res);
 	if (!js->is_enabled.value) {
-		result_raise(res, p->disabled_state);
 		result_summary(res, "job is disabled");
+		result_check(res, p->disabled_state, "isEnabled", "job is disabled");
 	}
 	check_age(p, js, now, res);
 	show_failure_message(js, res);
 }
 
-void evaluate_job(const struct check_policy *p, const struct vspc_replication_job *job,
+void evaluate_job(const struct check_policy *p, const char *asked, const struct vspc_job *job,
 		  const struct vspc_job_session *js, int64_t now, struct result *res)
 {
-	const struct uid_check uids[] = {
-		{ "sourceWanAcceleratorUid", &p->source_wan, &job->source_wan_uid, true },
-		{ "targetWanAcceleratorUid", &p->target_wan, &job->target_wan_uid, true },
-		{ "cloudHostUid", &p->cloud_host, &job->cloud_host_uid, true },
-		{ "targetHostUid", &p->target_host, &job->target_host_uid, false },
-	};
-	const struct bool_check bools[] = {
-		{ "throughWanAccelerators", p->wan, &job->through_wan },
-		{ "isCloudJob", p->cloud, &job->is_cloud_job },
-	};
-	const size_t n_uids = sizeof uids / sizeof uids[0];
-	const size_t n_bools = sizeof bools / sizeof bools[0];
-	/* fleet mode (no requested UID) names the job outside the summary */
-	const bool named = p->job_uid[0] != '\0';
+	const struct job_kind *kind = kind_of(job->kind);
 	char subject[VSPC_NAME_MAX + 64];
 	char session[VSPC_NAME_MAX + 64] = "";
+	char own[160] = "";
 	char problems[512] = "";
-	int32_t count = job->protected_vm_count.value;
+	bool usable;
 
-	if (!identity_ok(p, job, js, res))
+	if (!identity_ok(asked, job, js, res))
 		return;
-	evaluate_subject(subject, sizeof subject, p, job, js);
-	if (!fields_usable(job, js, uids, n_uids, bools, n_bools, problems, sizeof problems)) {
-		result_fail(res, STATE_UNKNOWN, "%s%s%s", named ? subject : "", named ? ": " : "",
+	evaluate_subject(subject, sizeof subject, asked, job, js);
+	usable = kind->usable(p, job, problems, sizeof problems);
+	if (js)
+		usable &= session_usable(js, problems, sizeof problems);
+	if (!usable) {
+		/* a walk names the job outside the summary */
+		result_fail(res, STATE_UNKNOWN, "%s%s%s", asked ? subject : "", asked ? ": " : "",
 			    problems);
 		return;
 	}
 	if (js)
 		summarise_session(js, now, session, sizeof session);
-	result_summary(res, "%s%s%s%sprotects %d VM%s", named ? subject : "", named ? " " : "",
-		       session, js ? ", " : "", (int)count, count == 1 ? "" : "s");
-	result_perf(res, &(struct perfdata){ .label = "protected_vms",
-					     .value = count,
-					     .uom = "",
-					     .warn = p->warning.text,
-					     .crit = p->critical.text,
-					     .min = "0" });
-	check_count(p, count, res);
-	for (size_t i = 0; i < n_bools; i++)
-		if (bools[i].expect != EXPECT_ANY)
-			check_bool(&bools[i], p->mismatch_state, res);
-	for (size_t i = 0; i < n_uids; i++)
-		if (uids[i].expect->set)
-			check_uid(&uids[i], p->mismatch_state, res);
+	kind->summary(job, own, sizeof own);
+	result_summary(res, "%s%s%s%s%s", asked ? subject : "", asked ? " " : "", session,
+		       js ? ", " : "", own);
+	kind->evaluate(p, job, res);
 	if (js) {
-		check_session(p, js, now, res);
-		session_perfdata(p, js, now, res);
+		check_session(&p->session, js, now, res);
+		session_perfdata(&p->session, js, now, res);
 	}
 }

@@ -574,18 +574,27 @@ const char *json_number_text(const struct json_value *v)
 	return v->type == JSON_NUMBER ? v->text : NULL;
 }
 
-void json_append_string(struct buf *out, const char *s, size_t len)
+/* Appends one byte of a JSON string, escaped where JSON requires it. */
+static enum buf_error append_string_byte(struct buf *out, unsigned char c)
 {
-	(void)buf_append_str(out, "\"");
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
+	if (c == '"' || c == '\\')
+		return buf_printf(out, "\\%c", c);
+	if (c < 0x20 || c == 0x7f)
+		return buf_printf(out, "\\u%04x", c);
+	return buf_append(out, &c, 1);
+}
 
-		if (c == '"' || c == '\\')
-			(void)buf_printf(out, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			(void)buf_printf(out, "\\u%04x", c);
-		else
-			(void)buf_append(out, &s[i], 1);
-	}
-	(void)buf_append_str(out, "\"");
+enum buf_error json_append_string(struct buf *out, const char *s, size_t len)
+{
+	size_t mark = out->len;
+	enum buf_error rc = buf_append_str(out, "\"");
+
+	for (size_t i = 0; rc == BUF_OK && i < len; i++)
+		rc = append_string_byte(out, (unsigned char)s[i]);
+	if (rc == BUF_OK)
+		rc = buf_append_str(out, "\"");
+	/* a reader of the output must never see an unclosed string */
+	if (rc != BUF_OK)
+		buf_truncate(out, mark);
+	return rc;
 }

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
+
 #define JSON_MAX_DEPTH 64
 #define JSON_MAX_NODES 250000
 
@@ -121,8 +123,9 @@ enum json_error json_get_double(const struct json_value *v, double *out);
  * number. */
 const char *json_number_text(const struct json_value *v);
 
-/* Appends @len bytes of UTF-8 text to @out as a quoted JSON string. */
-struct buf;
-void json_append_string(struct buf *out, const char *s, size_t len);
+/* Appends @len bytes of UTF-8 text to @out as a quoted JSON string, all or
+ * nothing: on error (BUF_TOO_BIG at the cap, BUF_NOMEM) @out is exactly as
+ * before the call, so it never ends in half a string. */
+enum buf_error json_append_string(struct buf *out, const char *s, size_t len);
 
 #endif

@@ -1,12 +1,30 @@
 #include "autoconfig.h"
 
 #include "output.h"
-#include "utf8.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "json.h"
+#include "utf8.h"
+
+/* Printed when the result could not be built completely (out of memory):
+ * never a partial OK. */
+#define BROKEN_LINE                                                                                \
+	OUTPUT_PREFIX " UNKNOWN - plugin fault: out of memory while building the result\n"
+
+struct result_node {
+	char name[48];
+	char id[40];
+	char kind[8];
+	enum state state;
+	char *text;
+	struct result_node *first, *last; /* an adopted job's sub-checks */
+	struct result_node *next;
+};
 
 #define SUMMARY_CAP     (4 * 1024)
 #define LONG_OUTPUT_CAP (64 * 1024)
@@ -15,13 +33,24 @@
 
 void result_init(struct result *res, int verbosity)
 {
+	memset(res, 0, sizeof *res);
 	res->state = STATE_OK;
 	res->verbosity = verbosity;
-	res->long_output_full = false;
-	res->perf_prefix = NULL;
 	buf_init(&res->summary, SUMMARY_CAP);
 	buf_init(&res->long_output, LONG_OUTPUT_CAP);
 	buf_init(&res->perfdata, PERFDATA_CAP);
+}
+
+static void nodes_free(struct result_node *n)
+{
+	while (n) {
+		struct result_node *next = n->next;
+
+		nodes_free(n->first);
+		free(n->text);
+		free(n);
+		n = next;
+	}
 }
 
 void result_free(struct result *res)
@@ -29,6 +58,46 @@ void result_free(struct result *res)
 	buf_free(&res->summary);
 	buf_free(&res->long_output);
 	buf_free(&res->perfdata);
+	nodes_free(res->first);
+	res->first = res->last = NULL;
+	res->nodes = 0;
+}
+
+/* A new node at the end of @res's sub-checks, or NULL when there is no
+ * room (then the state still counts). */
+static struct result_node *node_add(struct result *res, const char *name, enum state s,
+				    const char *text)
+{
+	struct result_node *n;
+
+	if (res->nodes >= RESULT_MAX_NODES) {
+		res->nodes_dropped = true;
+		return NULL;
+	}
+	n = calloc(1, sizeof *n);
+	if (n)
+		n->text = strdup(text);
+	if (n == NULL || n->text == NULL) {
+		free(n);
+		res->broken = true;
+		return NULL;
+	}
+	snprintf(n->name, sizeof n->name, "%s", name);
+	n->state = s;
+	if (res->last)
+		res->last->next = n;
+	else
+		res->first = n;
+	res->last = n;
+	res->nodes++;
+	return n;
+}
+
+/* Appends, remembering when memory ran out. */
+static void append_checked(struct result *res, struct buf *b, const char *s)
+{
+	if (buf_append_str(b, s) == BUF_NOMEM)
+		res->broken = true;
 }
 
 void result_raise(struct result *res, enum state s)
@@ -100,8 +169,8 @@ void result_summary(struct result *res, const char *fmt, ...)
 	format_part(part, sizeof part, fmt, ap);
 	va_end(ap);
 	if (res->summary.len)
-		(void)buf_append_str(&res->summary, ", ");
-	(void)buf_append_str(&res->summary, part);
+		append_checked(res, &res->summary, ", ");
+	append_checked(res, &res->summary, part);
 }
 
 void result_fail(struct result *res, enum state s, const char *fmt, ...)
@@ -114,7 +183,64 @@ void result_fail(struct result *res, enum state s, const char *fmt, ...)
 	va_end(ap);
 	res->state = s;
 	buf_reset(&res->summary);
-	(void)buf_append_str(&res->summary, part);
+	append_checked(res, &res->summary, part);
+}
+
+void result_check(struct result *res, enum state s, const char *name, const char *fmt, ...)
+{
+	char part[PART_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	format_part(part, sizeof part, fmt, ap);
+	va_end(ap);
+	result_raise(res, s);
+	(void)node_add(res, name, s, part);
+	result_line(res, 1, "[%s] %s", state_name(s), part);
+}
+
+/* Copies @from's nodes under @to (bounded by @res's node count). */
+static void copy_nodes(struct result *res, struct result_node *to, const struct result_node *from)
+{
+	for (; from; from = from->next) {
+		struct result_node *n;
+
+		if (res->nodes >= RESULT_MAX_NODES) {
+			res->nodes_dropped = true;
+			return;
+		}
+		n = calloc(1, sizeof *n);
+		if (n)
+			n->text = strdup(from->text);
+		if (n == NULL || n->text == NULL) {
+			free(n);
+			res->broken = true;
+			return;
+		}
+		memcpy(n->name, from->name, sizeof n->name);
+		n->state = from->state;
+		if (to->last)
+			to->last->next = n;
+		else
+			to->first = n;
+		to->last = n;
+		res->nodes++;
+	}
+}
+
+void result_adopt(struct result *res, const char *name, const char *id, const char *kind,
+		  const struct result *child)
+{
+	struct result_node *n = node_add(res, name, child->state, buf_str(&child->summary));
+
+	result_raise(res, child->state);
+	if (child->broken)
+		res->broken = true;
+	if (n == NULL)
+		return;
+	snprintf(n->id, sizeof n->id, "%s", id ? id : "");
+	snprintf(n->kind, sizeof n->kind, "%s", kind ? kind : "");
+	copy_nodes(res, n, child->first);
 }
 
 void result_line(struct result *res, int level, const char *fmt, ...)
@@ -183,12 +309,22 @@ void result_perf_raw(struct result *res, const char *items)
 	if (len == 0 || res->perfdata.len + len + 1 > res->perfdata.cap)
 		return;
 	if (res->perfdata.len)
-		(void)buf_append_str(&res->perfdata, " ");
-	(void)buf_append(&res->perfdata, items, len);
+		append_checked(res, &res->perfdata, " ");
+	if (buf_append(&res->perfdata, items, len) == BUF_NOMEM)
+		res->broken = true;
+}
+
+enum state result_exit_state(const struct result *res)
+{
+	return res->broken ? STATE_UNKNOWN : res->state;
 }
 
 int output_print(const struct result *res, FILE *out)
 {
+	if (res->broken) {
+		fputs(BROKEN_LINE, out);
+		return fflush(out) != 0 || ferror(out) ? -1 : 0;
+	}
 	fprintf(out, "%s %s - %s", OUTPUT_PREFIX, state_name(res->state), buf_str(&res->summary));
 	if (res->perfdata.len)
 		fprintf(out, " | %s", buf_str(&res->perfdata));
@@ -197,4 +333,53 @@ int output_print(const struct result *res, FILE *out)
 	if (fflush(out) != 0 || ferror(out))
 		return -1;
 	return 0;
+}
+
+/* "key":"text" into @b. */
+static void json_member(struct buf *b, const char *key, const char *text, bool comma)
+{
+	(void)buf_printf(b, "%s\"%s\":", comma ? "," : "", key);
+	(void)json_append_string(b, text, strlen(text));
+}
+
+static void json_nodes(struct buf *b, const struct result_node *n)
+{
+	(void)buf_append_str(b, ",\"checks\":[");
+	for (bool first = true; n; n = n->next, first = false) {
+		(void)buf_append_str(b, first ? "{" : ",{");
+		json_member(b, "name", n->name, false);
+		json_member(b, "state", state_name(n->state), true);
+		json_member(b, n->id[0] || n->first ? "summary" : "text", n->text, true);
+		if (n->id[0])
+			json_member(b, "id", n->id, true);
+		if (n->kind[0])
+			json_member(b, "kind", n->kind, true);
+		if (n->first || n->id[0])
+			json_nodes(b, n->first);
+		(void)buf_append_str(b, "}");
+	}
+	(void)buf_append_str(b, "]");
+}
+
+int output_print_json(const struct result *res, FILE *out)
+{
+	struct buf b;
+	int rc = 0;
+
+	if (res->broken)
+		return output_print(res, out);
+	buf_init(&b, 64u * 1024u * 1024u);
+	(void)buf_append_str(&b, "{");
+	json_member(&b, "state", state_name(res->state), false);
+	json_member(&b, "summary", buf_str(&res->summary), true);
+	json_member(&b, "perfdata", buf_str(&res->perfdata), true);
+	json_member(&b, "output", buf_str(&res->long_output), true);
+	(void)buf_printf(&b, ",\"dropped\":%s", res->nodes_dropped ? "true" : "false");
+	json_nodes(&b, res->first);
+	(void)buf_append_str(&b, "}\n");
+	fputs(buf_str(&b), out);
+	if (fflush(out) != 0 || ferror(out))
+		rc = -1;
+	buf_free(&b);
+	return rc;
 }

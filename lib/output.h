@@ -1,6 +1,12 @@
 /* The check result and the one place that prints it.
  *
- * A result collects a state, a summary, long-output lines and perfdata. Text
+ * A result collects a state, a summary, long-output lines and perfdata, and
+ * a tree of sub-checks in the manner of the Monitoring Plugins 3.x output
+ * API: every rule that is judged adds a sub-check with its own state
+ * (result_check), a job of a walk becomes a sub-check holding its rules
+ * (result_adopt), and the result's state is the worst of them unless a
+ * fault replaced it (result_fail). The tree can be printed as JSON for
+ * tests (output_print_json). Text
  * added to a result may come from the server: every piece is sanitised as it
  * is added (control characters become spaces, '|' becomes '/'), so nothing a
  * server sends can start a new line or forge perfdata. Each part has a size
@@ -17,15 +23,27 @@
 
 #define OUTPUT_PREFIX "VSPC REPLICATION"
 
+struct result_node;
+
 struct result {
-	enum state state;
-	int verbosity; /* long-output lines above this level are dropped */
+	enum state state; /* the worst sub-check, or what result_fail() set */
+	int verbosity;    /* long-output lines above this level are dropped */
 	struct buf summary;
 	struct buf long_output;
 	bool long_output_full;   /* lines were dropped at the cap */
 	const char *perf_prefix; /* put before every perfdata label; NULL for none */
 	struct buf perfdata;
+	/* the sub-checks, in order; at most RESULT_MAX_NODES are kept, the
+	 * states of the others still count */
+	struct result_node *first, *last;
+	size_t nodes;
+	bool nodes_dropped;
+	/* a part could not be added for want of memory: the result is not to
+	 * be trusted, output_print() says so instead */
+	bool broken;
 };
+
+#define RESULT_MAX_NODES 4096
 
 struct perfdata {
 	const char *label;
@@ -55,6 +73,17 @@ void result_summary(struct result *res, const char *fmt, ...) __attribute__((for
 void result_fail(struct result *res, enum state s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* A rule's verdict: raises the state to @s, records the sub-check @name
+ * with @s and the text, and adds the text as a "[STATE] text" line for -v. */
+void result_check(struct result *res, enum state s, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Records @child (one job of a walk, evaluated into its own result) as a
+ * sub-check @name of @res with @child's state, summary and sub-checks, and
+ * raises @res to its state. @id and @kind describe the job (may be NULL). */
+void result_adopt(struct result *res, const char *name, const char *id, const char *kind,
+		  const struct result *child);
+
 /* Adds a long-output line if @level <= the result's verbosity. */
 void result_line(struct result *res, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -68,8 +97,17 @@ void result_perf(struct result *res, const struct perfdata *pd);
 void result_perf_raw(struct result *res, const char *items);
 
 /* Writes "PREFIX STATE - summary | perfdata", then the long output, to @out.
- * Returns 0, or -1 if the stream reported an error. */
+ * A broken result prints a prepared UNKNOWN line instead. Returns 0, or -1
+ * if the stream reported an error. */
 int output_print(const struct result *res, FILE *out);
+
+/* The result as one JSON object for tests (--output-format=test-json):
+ * {"state", "summary", "perfdata", "output", "checks": [{"name", "state",
+ * "text" or "summary", "id", "kind", "checks": [...]}]}. */
+int output_print_json(const struct result *res, FILE *out);
+
+/* The exit state of a printed result: UNKNOWN when it was broken. */
+enum state result_exit_state(const struct result *res);
 
 /* Copies @len bytes of untrusted text to @dst (@dstlen bytes, always
  * NUL-terminated, truncated with "..." when longer), replacing control

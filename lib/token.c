@@ -76,18 +76,21 @@ static enum token_error load_file(const char *path, struct buf *token, bool *loo
 }
 
 enum token_error token_load(const struct token_source *src, struct buf *token, bool *loose,
-			    char *err, size_t errlen)
+			    bool *login, char *err, size_t errlen)
 {
 	const char *env;
 
 	*loose = false;
+	*login = false;
 	if (src->file)
 		return load_file(src->file, token, loose, err, errlen);
 	if (src->inline_token)
 		return store(src->inline_token, strlen(src->inline_token), "--token", token, err,
 			     errlen);
-	if (src->credentials_file)
-		return TOKEN_LOGIN;
+	if (src->credentials_file) {
+		*login = true;
+		return TOKEN_OK;
+	}
 	env = src->env_name ? getenv(src->env_name) : NULL;
 	/* an empty variable counts as unset: Icinga 2 exports it empty */
 	if (env && env[0])

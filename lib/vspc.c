@@ -2,39 +2,18 @@
 
 #include "vspc.h"
 
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "envelope.h"
+#include "fields.h"
 #include "json.h"
 #include "secret.h"
 #include "timeutil.h"
 #include "utf8.h"
-
-#define JOB_PATH "/api/v3/infrastructure/backupServers/jobs/replicationVmJobs/"
-
-bool vspc_uid_valid(const char *s, size_t len)
-{
-	if (len != VSPC_UID_LEN)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-
-		if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
-			return false;
-	}
-	return true;
-}
-
-void vspc_uid_normalise(char *dst, const char *uid)
-{
-	for (size_t i = 0; i < VSPC_UID_LEN; i++)
-		dst[i] = (char)tolower((unsigned char)uid[i]);
-	dst[VSPC_UID_LEN] = '\0';
-}
 
 /* "https://HOST:PORT" + @path: IPv6 literals bracketed, a zone's '%'
  * percent-encoded. */
@@ -56,12 +35,13 @@ static bool format_url(char *dst, size_t dstlen, const struct vspc_server *srv, 
 	return n > 0 && (size_t)n < dstlen;
 }
 
-bool vspc_replication_job_url(char *dst, size_t dstlen, const struct vspc_server *srv,
-			      const char *uid)
+bool vspc_kind_job_url(char *dst, size_t dstlen, const struct vspc_server *srv,
+		       const char *collection, const char *uid)
 {
-	char path[160];
+	char path[192];
 
-	snprintf(path, sizeof path, "%s%s", JOB_PATH, uid);
+	snprintf(path, sizeof path, "/api/v3/infrastructure/backupServers/jobs/%s/%s", collection,
+		 uid);
 	return format_url(dst, dstlen, srv, path);
 }
 
@@ -78,274 +58,31 @@ bool vspc_job_url(char *dst, size_t dstlen, const struct vspc_server *srv, const
 	return format_url(dst, dstlen, srv, path);
 }
 
+/* [{"property":"instanceUid","direction":"ascending"}], URL-encoded: pages
+ * stay stable while they are read */
+#define SORT_PARAM                                                                                 \
+	"sort=%5B%7B%22property%22%3A%22instanceUid%22%2C%22direction%22%3A%22ascending%22%7D%5D"
+
 bool vspc_collection_url(char *dst, size_t dstlen, const struct vspc_server *srv,
-			 const char *backup_server, unsigned limit, uint64_t offset)
+			 const char *collection, const char *backup_server, unsigned limit,
+			 uint64_t offset, const char *only_uid)
 {
-	char path[256];
+	char path[640];
+	char filter[192] = "";
+	char server[80] = "";
 
+	if (only_uid)
+		snprintf(filter, sizeof filter,
+			 "&filter=%%5B%%7B%%22property%%22%%3A%%22instanceUid%%22%%2C%%22operation"
+			 "%%22%%3A%%22equals%%22%%2C%%22value%%22%%3A%%22%s%%22%%7D%%5D",
+			 only_uid);
 	if (backup_server)
-		snprintf(path, sizeof path,
-			 "/api/v3/infrastructure/backupServers/%s/jobs/replicationVmJobs"
-			 "?expand=BackupServerJob&limit=%u&offset=%" PRIu64,
-			 backup_server, limit, offset);
-	else
-		snprintf(path, sizeof path,
-			 "/api/v3/infrastructure/backupServers/jobs/replicationVmJobs"
-			 "?expand=BackupServerJob&limit=%u&offset=%" PRIu64,
-			 limit, offset);
+		snprintf(server, sizeof server, "%s/", backup_server);
+	snprintf(path, sizeof path,
+		 "/api/v3/infrastructure/backupServers/%sjobs/%s?expand=BackupServerJob&%s&limit=%u"
+		 "&offset=%" PRIu64 "%s",
+		 server, collection, SORT_PARAM, limit, offset, filter);
 	return format_url(dst, dstlen, srv, path);
-}
-
-static void field_invalid(struct vspc_field *f, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void field_invalid(struct vspc_field *f, const char *fmt, ...)
-{
-	va_list ap;
-
-	f->state = VSPC_FIELD_INVALID;
-	va_start(ap, fmt);
-	vsnprintf(f->problem, sizeof f->problem, fmt, ap);
-	va_end(ap);
-}
-
-/* Looks @key up and classifies absent, duplicated and null values. Returns
- * the value only when there is exactly one and it is not null. */
-static const struct json_value *field_lookup(const struct json_value *obj, const char *key,
-					     struct vspc_field *f)
-{
-	const struct json_value *v;
-	enum json_error rc = json_object_get(obj, key, &v);
-
-	memset(f, 0, sizeof *f);
-	if (rc == JSON_ERR_MISSING) {
-		f->state = VSPC_FIELD_ABSENT;
-		return NULL;
-	}
-	if (rc == JSON_ERR_DUPLICATE) {
-		field_invalid(f, "occurs more than once");
-		return NULL;
-	}
-	if (json_type_of(v) == JSON_NULL) {
-		f->state = VSPC_FIELD_NULL;
-		return NULL;
-	}
-	return v;
-}
-
-static void decode_uid(const struct json_value *obj, const char *key, struct vspc_uid *out)
-{
-	const struct json_value *v = field_lookup(obj, key, &out->f);
-	const char *s;
-	size_t len;
-
-	if (v == NULL)
-		return;
-	if (json_get_string(v, &s, &len) != JSON_OK) {
-		field_invalid(&out->f, "is %s, expected a UUID string",
-			      json_type_name(json_type_of(v)));
-		return;
-	}
-	if (!vspc_uid_valid(s, len)) {
-		field_invalid(&out->f, "is not a UUID");
-		return;
-	}
-	vspc_uid_normalise(out->value, s);
-	out->f.state = VSPC_FIELD_VALUE;
-}
-
-static void decode_bool(const struct json_value *obj, const char *key, struct vspc_bool *out)
-{
-	const struct json_value *v = field_lookup(obj, key, &out->f);
-
-	if (v == NULL)
-		return;
-	if (json_get_bool(v, &out->value) != JSON_OK) {
-		field_invalid(&out->f, "is %s, expected true or false",
-			      json_type_name(json_type_of(v)));
-		return;
-	}
-	out->f.state = VSPC_FIELD_VALUE;
-}
-
-static void decode_count(const struct json_value *obj, const char *key, struct vspc_count *out)
-{
-	const struct json_value *v = field_lookup(obj, key, &out->f);
-	int64_t n;
-	enum json_error rc;
-
-	if (v == NULL)
-		return;
-	rc = json_get_int64(v, &n);
-	if (rc == JSON_ERR_TYPE) {
-		field_invalid(&out->f, "is %s, expected an integer",
-			      json_type_name(json_type_of(v)));
-	} else if (rc != JSON_OK || n > INT32_MAX) {
-		field_invalid(&out->f, "is %.40s, not a 32-bit whole number", json_number_text(v));
-	} else if (n < 0) {
-		field_invalid(&out->f, "is %.40s, a negative count", json_number_text(v));
-	} else {
-		out->value = (int32_t)n;
-		out->f.state = VSPC_FIELD_VALUE;
-	}
-}
-
-static void decode_job_fields(const struct json_value *data, struct vspc_replication_job *job)
-{
-	decode_uid(data, "instanceUid", &job->instance_uid);
-	decode_uid(data, "uniqueUid", &job->unique_uid);
-	decode_uid(data, "originalUid", &job->original_uid);
-	decode_count(data, "protectedVmCount", &job->protected_vm_count);
-	decode_bool(data, "isCloudJob", &job->is_cloud_job);
-	decode_uid(data, "cloudHostUid", &job->cloud_host_uid);
-	decode_uid(data, "targetHostUid", &job->target_host_uid);
-	decode_uid(data, "sourceWanAcceleratorUid", &job->source_wan_uid);
-	decode_uid(data, "targetWanAcceleratorUid", &job->target_wan_uid);
-	decode_bool(data, "throughWanAccelerators", &job->through_wan);
-}
-
-/* Copies at most @cap - 1 bytes of @s, cut at a character boundary. */
-static size_t copy_text(char *dst, size_t cap, const char *s, size_t len)
-{
-	size_t n = 0;
-
-	while (n < len) {
-		size_t c = utf8_char_len((const unsigned char *)s + n, len - n);
-
-		if (c == 0 || n + c >= cap)
-			break;
-		n += c;
-	}
-	memcpy(dst, s, n);
-	dst[n] = '\0';
-	return n;
-}
-
-static const struct json_value *string_lookup(const struct json_value *obj, const char *key,
-					      struct vspc_field *f, const char **s, size_t *len)
-{
-	const struct json_value *v = field_lookup(obj, key, f);
-
-	if (v && json_get_string(v, s, len) != JSON_OK) {
-		field_invalid(f, "is %s, expected a string", json_type_name(json_type_of(v)));
-		return NULL;
-	}
-	return v;
-}
-
-static void decode_text(const struct json_value *obj, const char *key, struct vspc_text *out)
-{
-	const char *s;
-	size_t len;
-
-	if (string_lookup(obj, key, &out->f, &s, &len) == NULL)
-		return;
-	out->len = copy_text(out->value, sizeof out->value, s, len);
-	out->f.state = VSPC_FIELD_VALUE;
-}
-
-static void decode_long_text(const struct json_value *obj, const char *key,
-			     struct vspc_long_text *out)
-{
-	const char *s;
-	size_t len;
-
-	if (string_lookup(obj, key, &out->f, &s, &len) == NULL)
-		return;
-	out->len = copy_text(out->value, sizeof out->value, s, len);
-	out->f.state = VSPC_FIELD_VALUE;
-}
-
-static void decode_time(const struct json_value *obj, const char *key, struct vspc_time *out)
-{
-	const char *s;
-	size_t len;
-	bool has_offset;
-
-	if (string_lookup(obj, key, &out->f, &s, &len) == NULL)
-		return;
-	copy_text(out->text, sizeof out->text, s, len);
-	if (!time_parse_local(s, len, &out->epoch, &has_offset)) {
-		field_invalid(&out->f, "is not an ISO 8601 date-time");
-		return;
-	}
-	out->no_offset = !has_offset;
-	if (out->epoch < 0) {
-		/* 0001-01-01T00:00:00, or 1900 for continuous jobs: no such time */
-		out->placeholder = true;
-		out->f.state = VSPC_FIELD_NULL;
-		return;
-	}
-	out->f.state = VSPC_FIELD_VALUE;
-}
-
-static void decode_int(const struct json_value *obj, const char *key, struct vspc_int *out)
-{
-	const struct json_value *v = field_lookup(obj, key, &out->f);
-	enum json_error rc;
-
-	if (v == NULL)
-		return;
-	rc = json_get_int64(v, &out->value);
-	if (rc == JSON_ERR_TYPE)
-		field_invalid(&out->f, "is %s, expected an integer",
-			      json_type_name(json_type_of(v)));
-	else if (rc != JSON_OK || out->value < 0)
-		field_invalid(&out->f, "is %.40s, not a whole number of 0 or more",
-			      json_number_text(v));
-	else
-		out->f.state = VSPC_FIELD_VALUE;
-}
-
-static const char *const status_names[] = {
-	[VSPC_STATUS_UNKNOWN] = "Unknown",
-	[VSPC_STATUS_NONE] = "None",
-	[VSPC_STATUS_IDLE] = "Idle",
-	[VSPC_STATUS_SUCCESS] = "Success",
-	[VSPC_STATUS_WARNING] = "Warning",
-	[VSPC_STATUS_FAILED] = "Failed",
-	[VSPC_STATUS_RUNNING] = "Running",
-	[VSPC_STATUS_STARTING] = "Starting",
-	[VSPC_STATUS_STOPPING] = "Stopping",
-	[VSPC_STATUS_ENABLING] = "Enabling",
-	[VSPC_STATUS_DISABLING] = "Disabling",
-	[VSPC_STATUS_WAITING_TAPE] = "WaitingTape",
-	[VSPC_STATUS_WAITING_REPOSITORY] = "WaitingRepository",
-	[VSPC_STATUS_OTHER] = "Other",
-};
-
-const char *vspc_status_name(enum vspc_status st)
-{
-	return (unsigned)st <= VSPC_STATUS_OTHER ? status_names[st] : "Other";
-}
-
-/* Enum values are compared exactly, as the API sends them. */
-static enum vspc_status status_from_text(const char *s, size_t len)
-{
-	for (int i = 0; i < VSPC_STATUS_OTHER; i++)
-		if (strlen(status_names[i]) == len && memcmp(status_names[i], s, len) == 0)
-			return (enum vspc_status)i;
-	return VSPC_STATUS_OTHER;
-}
-
-static void decode_session_fields(const struct json_value *obj, struct vspc_job_session *js)
-{
-	decode_uid(obj, "instanceUid", &js->instance_uid);
-	decode_uid(obj, "uniqueUid", &js->unique_uid);
-	decode_uid(obj, "originalUid", &js->original_uid);
-	decode_uid(obj, "backupServerUid", &js->backup_server_uid);
-	decode_uid(obj, "organizationUid", &js->organization_uid);
-	decode_uid(obj, "mappedOrganizationUid", &js->mapped_organization_uid);
-	decode_text(obj, "name", &js->name);
-	decode_text(obj, "status", &js->status_text);
-	if (js->status_text.f.state == VSPC_FIELD_VALUE)
-		js->status = status_from_text(js->status_text.value, js->status_text.len);
-	decode_bool(obj, "isEnabled", &js->is_enabled);
-	decode_time(obj, "lastRun", &js->last_run);
-	decode_time(obj, "lastEndTime", &js->last_end_time);
-	decode_int(obj, "lastDuration", &js->last_duration);
-	decode_int(obj, "transferredData", &js->transferred_data);
-	decode_long_text(obj, "failureMessage", &js->failure_message);
 }
 
 /* Appends @len bytes of server text at out + *used, the documented \r\n
@@ -473,10 +210,9 @@ static enum vspc_error envelope_data(const struct json_value *root, const struct
 	return VSPC_OK;
 }
 
-/* Decodes the "data" object of a success envelope with @fill. */
-static enum vspc_error decode_envelope(const char *body, size_t len,
-				       void (*fill)(const struct json_value *data, void *out),
-				       void *out, char *err, size_t errlen)
+enum vspc_error envelope_decode(const char *body, size_t len,
+				void (*fill)(const struct json_value *data, void *out), void *out,
+				char *err, size_t errlen)
 {
 	struct json_doc *doc = NULL;
 	const struct json_value *data;
@@ -490,22 +226,9 @@ static enum vspc_error decode_envelope(const char *body, size_t len,
 	return rc;
 }
 
-static void fill_job(const struct json_value *data, void *out)
-{
-	decode_job_fields(data, out);
-}
-
 static void fill_session(const struct json_value *data, void *out)
 {
-	decode_session_fields(data, out);
-}
-
-enum vspc_error vspc_decode_replication_job(const char *body, size_t len,
-					    struct vspc_replication_job *job, char *err,
-					    size_t errlen)
-{
-	memset(job, 0, sizeof *job);
-	return decode_envelope(body, len, fill_job, job, err, errlen);
+	field_backup_server_job(data, out);
 }
 
 static double retry_after_of(const struct json_value *obj)
@@ -573,34 +296,7 @@ enum vspc_error vspc_decode_job_session(const char *body, size_t len,
 					struct vspc_job_session *session, char *err, size_t errlen)
 {
 	memset(session, 0, sizeof *session);
-	return decode_envelope(body, len, fill_session, session, err, errlen);
-}
-
-enum vspc_error vspc_decode_collection_item(const struct json_value *item,
-					    struct vspc_replication_job *job,
-					    struct vspc_job_session *session, bool *has_session,
-					    char *err, size_t errlen)
-{
-	const struct json_value *embedded;
-	const struct json_value *bsj;
-
-	memset(job, 0, sizeof *job);
-	memset(session, 0, sizeof *session);
-	*has_session = false;
-	if (json_type_of(item) != JSON_OBJECT) {
-		snprintf(err, errlen, "an element of \"data\" is %s, expected an object",
-			 json_type_name(json_type_of(item)));
-		return VSPC_ERR_ENVELOPE;
-	}
-	decode_job_fields(item, job);
-	if (json_object_get(item, "_embedded", &embedded) == JSON_OK &&
-	    json_type_of(embedded) == JSON_OBJECT &&
-	    json_object_get(embedded, "backupServerJob", &bsj) == JSON_OK &&
-	    json_type_of(bsj) == JSON_OBJECT) {
-		decode_session_fields(bsj, session);
-		*has_session = true;
-	}
-	return VSPC_OK;
+	return envelope_decode(body, len, fill_session, session, err, errlen);
 }
 
 /* A whole number of 0 or more under @key: 1, absent: 0, anything else: -1. */
@@ -686,7 +382,7 @@ enum vspc_error vspc_decode_oauth(const char *body, size_t len, struct vspc_oaut
 	struct json_doc *doc = NULL;
 	const struct json_value *root;
 	const struct json_value *v;
-	char mfa[VSPC_TOKEN_MAX + 1];
+	char mfa[VSPC_TOKEN_MAX + 1] = "";
 	enum vspc_error rc;
 
 	memset(out, 0, sizeof *out);
@@ -706,13 +402,14 @@ enum vspc_error vspc_decode_oauth(const char *body, size_t len, struct vspc_oaut
 		goto out;
 	}
 	out->mfa_required = mfa[0] != '\0' && out->access_token[0] == '\0';
-	secret_wipe(mfa, sizeof mfa);
 	if (json_object_get(root, "expires_in", &v) == JSON_OK && json_type_of(v) != JSON_NULL &&
 	    (json_get_int64(v, &out->expires_in) != JSON_OK || out->expires_in < 0)) {
 		snprintf(err, errlen, "token answer: expires_in is not a whole number of seconds");
 		rc = VSPC_ERR_ENVELOPE;
 	}
 out:
+	/* on every path: the copy may hold a part of the MFA token */
+	secret_wipe(mfa, sizeof mfa);
 	json_free_wipe(doc);
 	return rc;
 }

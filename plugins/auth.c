@@ -36,8 +36,8 @@ bool auth_start(struct auth *a, const struct config *cfg, struct buf *token, str
 	if (cfg->no_token_cache)
 		return true;
 	a->use_cache =
-	    token_cache_open(&a->cache, cfg->token_cache_dir, cfg->conn.host, cfg->conn.server.port,
-			     buf_str(&a->creds.username), err, sizeof err);
+	    token_cache_open(&a->cache, cfg->token_cache_dir, cfg->conn.server.host,
+			     cfg->conn.server.port, buf_str(&a->creds.username), err, sizeof err);
 	if (!a->use_cache)
 		result_line(res, 1, "note: not caching tokens: %s", err);
 	return true;
@@ -193,7 +193,6 @@ static bool refresh_login(const struct request_ctx *rq, struct cached_token *t)
 		/* a refused refresh token only means a password login follows */
 		result_init(&quiet, 0);
 		q.res = &quiet;
-		q.auth = NULL;
 		ok = token_request(&q, &g, t);
 		if (ok) {
 			result_line(rq->res, 1, "token cache: refreshed the access token");
@@ -274,9 +273,6 @@ bool auth_renew(struct auth *a, const struct request_ctx *rq)
 	struct buf rejected;
 	bool ok;
 
-	if (a->renewed)
-		return false;
-	a->renewed = true;
 	result_line(rq->res, 1, "HTTP 401 with the current token: logging in again");
 	buf_init(&rejected, TOKEN_MAX);
 	(void)buf_append(&rejected, a->token->data, a->token->len);

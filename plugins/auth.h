@@ -18,7 +18,6 @@ struct auth {
 	bool use_cache;
 	struct token_cache cache;
 	struct buf *token; /* the run's bearer token, filled by auth_login() */
-	bool renewed;      /* auth_renew() already ran */
 };
 
 /* Reads the credentials file and opens the cache (no network yet). False
@@ -30,7 +29,8 @@ bool auth_start(struct auth *a, const struct config *cfg, struct buf *token, str
  * with the result failed. */
 bool auth_login(struct auth *a, const struct request_ctx *rq);
 
-/* After a 401 with the current token: a new login, once per run. */
+/* After a 401 with the current token: a new login (plugins/session.c
+ * makes sure it happens once per run). */
 bool auth_renew(struct auth *a, const struct request_ctx *rq);
 
 /* Wipes the credentials and releases the cache. */

@@ -13,33 +13,42 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "auth.h"
 #include "buf.h"
 #include "cli.h"
-#include "clock.h"
 #include "config.h"
-#include "http.h"
 #include "modes.h"
 #include "output.h"
-#include "request.h"
 #include "token.h"
 #include "vspc.h"
 
-#define USER_AGENT PACKAGE_NAME "/" PACKAGE_VERSION
-
 /* The watchdog: if libcurl ever overran its deadline, SIGALRM prints this
- * prepared line and ends the run, so the check can never hang. */
+ * prepared line and ends the run, so the check can never hang. Everything
+ * the handler reads is set before it is installed; the scalars are volatile
+ * sig_atomic_t so that they are read whole, from memory, in the handler. */
 static char watchdog_line[160];
-static size_t watchdog_len;
-static int watchdog_state;
+static volatile sig_atomic_t watchdog_len;
+static volatile sig_atomic_t watchdog_state;
 
 static void on_watchdog(int sig)
 {
-	ssize_t written = write(STDOUT_FILENO, watchdog_line, watchdog_len);
+	ssize_t written = write(STDOUT_FILENO, watchdog_line, (size_t)watchdog_len);
 
 	(void)sig;
 	(void)written; /* nothing more can be done from a signal handler */
 	_exit(watchdog_state);
+}
+
+/* sigaction rather than signal(): its semantics are the same everywhere
+ * (no reset to SIG_DFL), and a full mask keeps other signals out of the
+ * handler while it writes. */
+static void set_signal(int sig, void (*handler)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = handler;
+	sigfillset(&sa.sa_mask);
+	(void)sigaction(sig, &sa, NULL);
 }
 
 static void watchdog_arm(const struct config *cfg)
@@ -48,9 +57,14 @@ static void watchdog_arm(const struct config *cfg)
 	int n = snprintf(watchdog_line, sizeof watchdog_line, "%s %s - timed out after %u s\n",
 			 OUTPUT_PREFIX, state_name(cfg->timeout_state), cfg->timeout_seconds);
 
-	watchdog_len = n > 0 ? (size_t)n : 0;
+	/* a truncated line is still written, never more than the array holds */
+	if (n < 0)
+		n = 0;
+	else if ((size_t)n >= sizeof watchdog_line)
+		n = (int)sizeof watchdog_line - 1;
+	watchdog_len = n;
 	watchdog_state = (int)cfg->timeout_state;
-	signal(SIGALRM, on_watchdog);
+	set_signal(SIGALRM, on_watchdog);
 	/* half a second after the deadline libcurl enforces itself */
 	it.it_value.tv_sec = cfg->timeout_seconds;
 	it.it_value.tv_usec = 500000;
@@ -64,65 +78,30 @@ static void watchdog_disarm(void)
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
-static void trace_to_result(void *ctx, const char *line)
-{
-	result_line(ctx, 3, "%s", line);
-}
-
-/* Opens the run's one HTTPS client, logs in when a credentials file is the
- * token source, and runs the mode. */
+/* Opens the run's session (one HTTPS client, the login when a credentials
+ * file is the token source) and runs the mode. */
 static void run_mode(const struct config *cfg, struct buf *token, bool login, struct result *res)
 {
-	struct http_options opt = {
-		.ca_file = cfg->conn.ca_file,
-		.insecure = cfg->conn.insecure,
-		.allow_http = cfg->conn.server.plain_http,
-		.ip_version = cfg->conn.ip_version,
-		.user_agent = USER_AGENT,
-		.trace = cfg->verbose >= 3 ? trace_to_result : NULL,
-		.trace_ctx = res,
-		.redact = login ? NULL : buf_str(token),
-	};
-	struct request_api api;
-	struct request_ctx rq = {
-		.cfg = cfg,
-		.token = token,
-		.api = &api,
-		.deadline_ms = clock_now_ms() + (int64_t)cfg->timeout_seconds * 1000,
-		.res = res,
-	};
-	char err[256];
-	struct auth auth;
+	struct session s;
 
-	request_api_start(&api, cfg, res);
-	if (login && !auth_start(&auth, cfg, token, res)) {
-		auth_end(&auth);
-		return;
-	}
-	rq.client = http_client_new(&opt, err, sizeof err);
-	if (rq.client == NULL)
-		result_fail(res, STATE_UNKNOWN, "plugin fault: %s", err);
-	else if (!login || auth_login(&auth, &rq)) {
-		rq.auth = login ? &auth : NULL;
+	if (session_open(&s, cfg, token, login, res)) {
 		if (cfg->mode == MODE_SINGLE)
-			mode_single(&rq);
+			mode_single(&s);
 		else if (cfg->mode == MODE_FLEET)
-			mode_fleet(&rq);
+			mode_fleet(&s);
 		else
-			mode_list(&rq);
+			mode_list(&s);
 	}
-	http_client_free(rq.client);
-	if (login)
-		auth_end(&auth);
+	session_close(&s);
 }
 
 /* Prints the result and gives the exit code: its state, or UNKNOWN when the
  * output could not be written. */
-static int finish(struct result *res)
+static int finish(struct result *res, bool json)
 {
-	enum state final = res->state;
+	enum state final = result_exit_state(res);
 
-	if (output_print(res, stdout) != 0)
+	if ((json ? output_print_json : output_print)(res, stdout) != 0)
 		final = STATE_UNKNOWN;
 	result_free(res);
 	return (int) final;
@@ -138,6 +117,7 @@ int main(int argc, char **argv)
 	enum cli_status cs;
 	enum token_error ts;
 	bool loose;
+	bool login;
 
 	config_init(&cfg);
 	if (!cli_expand_extra_opts(argc, argv, &args, err, sizeof err))
@@ -153,25 +133,25 @@ int main(int argc, char **argv)
 	if (cs == CLI_USAGE_ERROR) {
 		result_fail(&res, STATE_UNKNOWN, "%s", err);
 		cli_args_free(&args);
-		return finish(&res);
+		return finish(&res, cfg.output_json);
 	}
 
 	/* with CURLOPT_NOSIGNAL libcurl leaves SIGPIPE alone; a peer that resets
 	 * the connection, or a reader that closes stdout, must give an error to
 	 * handle, not kill the plugin */
-	signal(SIGPIPE, SIG_IGN);
+	set_signal(SIGPIPE, SIG_IGN);
 	watchdog_arm(&cfg);
 	buf_init(&token, TOKEN_MAX);
-	ts = token_load(&cfg.token, &token, &loose, err, sizeof err);
+	ts = token_load(&cfg.token, &token, &loose, &login, err, sizeof err);
 	if (loose)
 		result_line(&res, 1, "note: the token file %s is readable by group or others",
 			    cfg.token.file);
-	if (ts != TOKEN_OK && ts != TOKEN_LOGIN)
+	if (ts != TOKEN_OK)
 		result_fail(&res, STATE_UNKNOWN, "%s", err);
 	else if (!http_global_init())
 		result_fail(&res, STATE_UNKNOWN, "plugin fault: libcurl failed to initialise");
 	else {
-		run_mode(&cfg, &token, ts == TOKEN_LOGIN, &res);
+		run_mode(&cfg, &token, login, &res);
 		http_global_cleanup();
 	}
 	buf_free_wipe(&token);
@@ -186,5 +166,5 @@ int main(int argc, char **argv)
 		}
 		res.state = STATE_UNKNOWN;
 	}
-	return finish(&res);
+	return finish(&res, cfg.output_json);
 }

@@ -13,6 +13,7 @@
 
 #include "apiver.h"
 #include "ini.h"
+#include "kinds.h"
 #include "range.h"
 #include "state.h"
 #include "timeutil.h"
@@ -50,7 +51,16 @@ enum {
 	OPT_TOKEN_CACHE,
 	OPT_NO_TOKEN_CACHE,
 	OPT_EXTRA_OPTS,
-	OPT_ALLOW_HTTP
+	OPT_ALLOW_HTTP,
+	OPT_KIND,
+	OPT_SLA_WARNING,
+	OPT_SLA_CRITICAL,
+	OPT_MAX_DELAY_WARNING,
+	OPT_MAX_DELAY_CRITICAL,
+	OPT_ERRORS_WARNING,
+	OPT_ERRORS_CRITICAL,
+	OPT_RPO,
+	OPT_OUTPUT_FORMAT
 };
 
 static const char short_options[] = "H:p:j:T:w:c:t:46avhV";
@@ -67,6 +77,8 @@ static const struct option long_options[] = {
 	{ "credentials-file", required_argument, NULL, OPT_CREDENTIALS_FILE },
 	{ "critical", required_argument, NULL, 'c' },
 	{ "disabled-state", required_argument, NULL, OPT_DISABLED_STATE },
+	{ "errors-critical", required_argument, NULL, OPT_ERRORS_CRITICAL },
+	{ "errors-warning", required_argument, NULL, OPT_ERRORS_WARNING },
 	{ "exclude-name", required_argument, NULL, OPT_EXCLUDE_NAME },
 	{ "extra-opts", optional_argument, NULL, OPT_EXTRA_OPTS },
 	{ "help", no_argument, NULL, 'h' },
@@ -75,9 +87,12 @@ static const struct option long_options[] = {
 	{ "ipv4", no_argument, NULL, '4' },
 	{ "ipv6", no_argument, NULL, '6' },
 	{ "job", required_argument, NULL, 'j' },
+	{ "kind", required_argument, NULL, OPT_KIND },
 	{ "list", optional_argument, NULL, OPT_LIST },
 	{ "max-age-critical", required_argument, NULL, OPT_MAX_AGE_CRITICAL },
 	{ "max-age-warning", required_argument, NULL, OPT_MAX_AGE_WARNING },
+	{ "max-delay-critical", required_argument, NULL, OPT_MAX_DELAY_CRITICAL },
+	{ "max-delay-warning", required_argument, NULL, OPT_MAX_DELAY_WARNING },
 	{ "min-jobs", required_argument, NULL, OPT_MIN_JOBS },
 	{ "mismatch-state", required_argument, NULL, OPT_MISMATCH_STATE },
 	{ "name", required_argument, NULL, OPT_NAME },
@@ -85,8 +100,12 @@ static const struct option long_options[] = {
 	{ "no-job-status", no_argument, NULL, OPT_NO_JOB_STATUS },
 	{ "no-token-cache", no_argument, NULL, OPT_NO_TOKEN_CACHE },
 	{ "organization", required_argument, NULL, OPT_ORGANIZATION },
+	{ "output-format", required_argument, NULL, OPT_OUTPUT_FORMAT },
 	{ "perfdata-per-job", no_argument, NULL, OPT_PERFDATA_PER_JOB },
 	{ "port", required_argument, NULL, 'p' },
+	{ "rpo", required_argument, NULL, OPT_RPO },
+	{ "sla-critical", required_argument, NULL, OPT_SLA_CRITICAL },
+	{ "sla-warning", required_argument, NULL, OPT_SLA_WARNING },
 	{ "source-wan", required_argument, NULL, OPT_SOURCE_WAN },
 	{ "target-host", required_argument, NULL, OPT_TARGET_HOST },
 	{ "target-wan", required_argument, NULL, OPT_TARGET_WAN },
@@ -171,10 +190,10 @@ static bool opt_host(const char *text, struct connection *conn, char *err, size_
 		return fail(err, errlen, "--hostname: give a host name or address, not a URL");
 	if (len >= 2 && text[0] == '[' && text[len - 1] == ']')
 		text++, len -= 2;
-	if (len == 0 || len > CONFIG_HOST_MAX)
+	if (len == 0 || len > VSPC_HOST_MAX)
 		return fail(err, errlen,
 			    "--hostname: expected a host name or address of 1 to %d characters",
-			    CONFIG_HOST_MAX);
+			    VSPC_HOST_MAX);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)text[i];
 
@@ -182,8 +201,8 @@ static bool opt_host(const char *text, struct connection *conn, char *err, size_
 			return fail(err, errlen, "--hostname: '%.*s' is not a host name or address",
 				    (int)len, text);
 	}
-	memcpy(conn->host, text, len);
-	conn->host[len] = '\0';
+	memcpy(conn->server.host, text, len);
+	conn->server.host[len] = '\0';
 	return true;
 }
 
@@ -201,14 +220,26 @@ static bool opt_uid(int id, const char *text, bool allow_none, struct expect_uid
 	return true;
 }
 
-static bool opt_job(const char *text, struct check_policy *policy, char *err, size_t errlen)
+static bool opt_job(const char *text, struct job_target *target, char *err, size_t errlen)
 {
 	if (!vspc_uid_valid(text, strlen(text)))
 		return fail(err, errlen,
 			    "--job: '%s' is not a job UID (expected a UUID like "
 			    "bc04d2e5-dd4c-4f85-af0e-424106a32a75)",
 			    text);
-	vspc_uid_normalise(policy->job_uid, text);
+	vspc_uid_normalise(target->uid, text);
+	target->uid_set = true;
+	return true;
+}
+
+static bool opt_kind(const char *text, struct job_target *target, char *err, size_t errlen)
+{
+	const struct job_kind *k = kind_by_name(text);
+
+	if (k == NULL)
+		return fail(err, errlen, "--kind: expected vm or cdp, not '%s'", text);
+	target->kinds = 1u << k->id;
+	target->kind_given = true;
 	return true;
 }
 
@@ -303,14 +334,14 @@ static bool opt_state(int id, const char *text, enum state *out, char *err, size
 	return true;
 }
 
-static bool opt_duration(int id, const char *text, int64_t *seconds, const char **keep, char *err,
+static bool opt_duration(int id, const char *text, struct duration_limit *out, char *err,
 			 size_t errlen)
 {
-	if (!time_parse_duration(text, seconds))
+	if (!time_parse_duration(text, &out->seconds))
 		return fail(err, errlen,
 			    "--%s: '%s' is not a duration (seconds, or like 90m, 26h, 2d, 1d12h)",
 			    option_name(id), text);
-	*keep = text;
+	out->text = text;
 	return true;
 }
 
@@ -375,28 +406,50 @@ static bool apply_option(int id, const char *arg, struct config *cfg, char *err,
 	case 'p':
 		return opt_port(arg, &cfg->conn, err, errlen);
 	case 'j':
-		return opt_job(arg, p, err, errlen);
+		return opt_job(arg, &cfg->target, err, errlen);
+	case OPT_KIND:
+		return opt_kind(arg, &cfg->target, err, errlen);
 	case 'T':
 		return opt_nonempty(id, arg, &cfg->token.file, err, errlen);
 	case OPT_TOKEN:
 		cfg->token.inline_token = arg;
 		return true;
 	case 'w':
-		return opt_range(id, arg, &p->warning, err, errlen);
+		return opt_range(id, arg, &p->vm.warning, err, errlen);
 	case 'c':
-		return opt_range(id, arg, &p->critical, err, errlen);
+		return opt_range(id, arg, &p->vm.critical, err, errlen);
 	case OPT_WAN:
-		return opt_yes_no(id, arg, &p->wan, err, errlen);
+		return opt_yes_no(id, arg, &p->vm.wan, err, errlen);
 	case OPT_CLOUD:
-		return opt_yes_no(id, arg, &p->cloud, err, errlen);
+		return opt_yes_no(id, arg, &p->vm.cloud, err, errlen);
 	case OPT_SOURCE_WAN:
-		return opt_uid(id, arg, true, &p->source_wan, err, errlen);
+		return opt_uid(id, arg, true, &p->vm.source_wan, err, errlen);
 	case OPT_TARGET_WAN:
-		return opt_uid(id, arg, true, &p->target_wan, err, errlen);
+		return opt_uid(id, arg, true, &p->vm.target_wan, err, errlen);
 	case OPT_CLOUD_HOST:
-		return opt_uid(id, arg, true, &p->cloud_host, err, errlen);
+		return opt_uid(id, arg, true, &p->vm.cloud_host, err, errlen);
 	case OPT_TARGET_HOST:
-		return opt_uid(id, arg, false, &p->target_host, err, errlen);
+		return opt_uid(id, arg, false, &p->vm.target_host, err, errlen);
+	case OPT_SLA_WARNING:
+		return opt_range(id, arg, &p->cdp.sla_warning, err, errlen);
+	case OPT_SLA_CRITICAL:
+		return opt_range(id, arg, &p->cdp.sla_critical, err, errlen);
+	case OPT_ERRORS_WARNING:
+		return opt_range(id, arg, &p->cdp.errors_warning, err, errlen);
+	case OPT_ERRORS_CRITICAL:
+		return opt_range(id, arg, &p->cdp.errors_critical, err, errlen);
+	case OPT_MAX_DELAY_WARNING:
+		return opt_duration(id, arg, &p->cdp.max_delay_warning, err, errlen);
+	case OPT_MAX_DELAY_CRITICAL:
+		return opt_duration(id, arg, &p->cdp.max_delay_critical, err, errlen);
+	case OPT_RPO:
+		return opt_duration(id, arg, &p->cdp.rpo, err, errlen);
+	case OPT_OUTPUT_FORMAT:
+		if (strcmp(arg, "test-json") != 0 && strcmp(arg, "text") != 0)
+			return fail(err, errlen,
+				    "--output-format: expected text or test-json, not '%s'", arg);
+		cfg->output_json = strcmp(arg, "test-json") == 0;
+		return true;
 	case OPT_MISMATCH_STATE:
 		return opt_mismatch_state(arg, p, err, errlen);
 	case 't':
@@ -423,15 +476,13 @@ static bool apply_option(int id, const char *arg, struct config *cfg, char *err,
 		cfg->job_status = false;
 		return true;
 	case OPT_NEVER_RUN_STATE:
-		return opt_state(id, arg, &p->never_run_state, err, errlen);
+		return opt_state(id, arg, &p->session.never_run_state, err, errlen);
 	case OPT_DISABLED_STATE:
-		return opt_state(id, arg, &p->disabled_state, err, errlen);
+		return opt_state(id, arg, &p->session.disabled_state, err, errlen);
 	case OPT_MAX_AGE_WARNING:
-		return opt_duration(id, arg, &p->max_age_warning, &p->max_age_warning_text, err,
-				    errlen);
+		return opt_duration(id, arg, &p->session.max_age_warning, err, errlen);
 	case OPT_MAX_AGE_CRITICAL:
-		return opt_duration(id, arg, &p->max_age_critical, &p->max_age_critical_text, err,
-				    errlen);
+		return opt_duration(id, arg, &p->session.max_age_critical, err, errlen);
 	case 'a':
 		if (cfg->mode == MODE_SINGLE)
 			cfg->mode = MODE_FLEET;
@@ -549,7 +600,7 @@ static bool filters_given(const struct config *cfg)
 /* Options that only make sense together. */
 static bool check_mode(struct config *cfg, char *err, size_t errlen)
 {
-	bool job = cfg->policy.job_uid[0] != '\0';
+	bool job = cfg->target.uid_set;
 	bool all = cfg->mode != MODE_SINGLE;
 
 	if (job && all)
@@ -564,6 +615,19 @@ static bool check_mode(struct config *cfg, char *err, size_t errlen)
 		return fail(err, errlen, "--min-jobs and --perfdata-per-job need --all");
 	if (all && !cfg->job_status)
 		return fail(err, errlen, "--no-job-status applies to --job only");
+	cfg->target.how = all ? TARGET_WALK : TARGET_ONE;
+	if (job && cfg->target.kind_given) {
+		const struct job_kind *k = kind_of(VSPC_KIND_CDP);
+
+		const char *foreign;
+
+		if (cfg->target.kinds & (1u << VSPC_KIND_VM))
+			k = kind_of(VSPC_KIND_VM);
+		foreign = kind_foreign_option(k, &cfg->policy);
+		if (foreign)
+			return fail(err, errlen, "%s does not apply to %ss (--kind=%s)", foreign,
+				    k->title, k->name);
+	}
 	return true;
 }
 
@@ -593,7 +657,7 @@ enum cli_status cli_parse(int argc, char **argv, struct config *cfg, char *err, 
 		snprintf(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
 		return CLI_USAGE_ERROR;
 	}
-	if (cfg->conn.host[0] == '\0') {
+	if (cfg->conn.server.host[0] == '\0') {
 		snprintf(err, errlen, "--hostname (-H) is required (see --help)");
 		return CLI_USAGE_ERROR;
 	}
@@ -609,11 +673,12 @@ void cli_print_help(FILE *out)
 {
 	cli_print_version(out);
 	fputs(
-	    "Checks a Veeam Service Provider Console (VSPC) VM replication job through the\n"
-	    "VSPC REST API v3 and reports its protected VM count and configuration as a\n"
-	    "Nagios/Icinga service check.\n"
+	    "Checks Veeam Service Provider Console (VSPC) replication jobs through the VSPC\n"
+	    "REST API v3 as a Nagios/Icinga service check: VM replication jobs (protected\n"
+	    "VM count, configuration) and CDP replication policies (SLA, delay, errors),\n"
+	    "each with its last session.\n"
 	    "\n"
-	    "Usage: check_vspc_replication -H HOST -j JOB_UID [options]\n"
+	    "Usage: check_vspc_replication -H HOST -j JOB_UID [--kind=vm|cdp] [options]\n"
 	    "       check_vspc_replication -H HOST --all [filters] [options]\n"
 	    "       check_vspc_replication -H HOST --list[=table|json] [filters] [options]\n"
 	    "\n"
@@ -660,7 +725,11 @@ void cli_print_help(FILE *out)
 	    "                             the command line's options\n"
 	    "\n"
 	    "What to check:\n"
-	    "  -j, --job=UID              replication job UID (instanceUid; required)\n"
+	    "  -j, --job=UID              a VM replication job's or CDP policy's UID\n"
+	    "                             (instanceUid); the kind is found out, or:\n"
+	    "      --kind=vm|cdp          the kind of job: with -j it saves the probing,\n"
+	    "                             with --all and --list it limits them to one kind\n"
+	    "  A VM replication job (kind vm) is held to:\n"
 	    "  -w, --warning=RANGE        warning range for protectedVmCount\n"
 	    "  -c, --critical=RANGE       critical range for protectedVmCount\n"
 	    "      --wan=yes|no           expected throughWanAccelerators\n"
@@ -669,6 +738,18 @@ void cli_print_help(FILE *out)
 	    "      --cloud=yes|no         expected isCloudJob\n"
 	    "      --cloud-host=UID|none  expected cloudHostUid\n"
 	    "      --target-host=UID      expected targetHostUid\n"
+	    "  A CDP policy (kind cdp) is held to, from its lastPeriod:\n"
+	    "      --sla-warning=RANGE    warning range for the SLA (percent of sync\n"
+	    "      --sla-critical=RANGE   sessions within the RPO), e.g. 90: alerts below 90\n"
+	    "      --max-delay-warning=DURATION\n"
+	    "      --max-delay-critical=DURATION\n"
+	    "                             alert when maxDelay is longer\n"
+	    "      --errors-warning=RANGE warning range for errorsCount (sync sessions\n"
+	    "      --errors-critical=RANGE  that ended with an error), e.g. 0 alerts above 0\n"
+	    "      --rpo=DURATION         expected RPO (rpo x rpoUnit)\n"
+	    "  A period without figures (null lastPeriod, sla or maxDelay) gives the\n"
+	    "  --never-run-state. With -j an option of the other kind is a usage error;\n"
+	    "  with --all each option applies to the jobs of its kind.\n"
 	    "      --mismatch-state=STATE state of a failed expectation: warning (default)\n"
 	    "                             or critical\n"
 	    "\n"
@@ -686,8 +767,9 @@ void cli_print_help(FILE *out)
 	    "  still apply); Unknown or a value this plugin does not know: UNKNOWN.\n"
 	    "\n"
 	    "Every job (fleet) and listing:\n"
-	    "  -a, --all                  check every replication job the token can see;\n"
-	    "                             each job gets the rules above, the worst wins\n"
+	    "  -a, --all                  check every VM replication job and CDP policy the\n"
+	    "                             token can see; each gets the rules of its kind\n"
+	    "                             and of its session, the worst wins\n"
 	    "      --list[=table|json]    list the jobs (table, or one JSON object per line)\n"
 	    "                             and exit 0, or 3 when the listing failed\n"
 	    "      --backup-server=UID    only the jobs of this backup server\n"
@@ -702,6 +784,9 @@ void cli_print_help(FILE *out)
 	    "Output:\n"
 	    "  -v, --verbose              more detail after the first line; up to -vvv, which\n"
 	    "                             shows the HTTP headers (the token as ****)\n"
+	    "      --output-format=test-json\n"
+	    "                             the result and its sub-checks as one JSON object,\n"
+	    "                             for the plugin's own tests (not for monitoring)\n"
 	    "  -h, --help                 this text\n"
 	    "  -V, --version              the version\n"
 	    "\n"

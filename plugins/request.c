@@ -7,7 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "auth.h"
 #include "buf.h"
 #include "clock.h"
 #include "privdir.h"
@@ -28,7 +27,7 @@ static void sleep_ms(int64_t ms)
 void request_api_start(struct request_api *api, const struct config *cfg, struct result *log)
 {
 	char port[16];
-	const char *parts[2] = { cfg->conn.host, port };
+	const char *parts[2] = { cfg->conn.server.host, port };
 	char remembered[APIVER_TEXT_MAX + 1] = "";
 	char note[PATH_MAX + 128];
 	struct privdir pd;
@@ -183,7 +182,7 @@ void request_report_transport(const struct request_ctx *rq, enum http_error rc, 
 		result_fail(rq->res, STATE_UNKNOWN, "%splugin fault: %s", what, err);
 	else
 		result_fail(rq->res, STATE_UNKNOWN, "%sHTTPS request to %s failed: %s", what,
-			    cfg->conn.host, err);
+			    cfg->conn.server.host, err);
 }
 
 /* How long to wait before retrying a 429, in ms; -1 if no retry fits. */
@@ -234,14 +233,13 @@ static enum http_error send_once(const struct request_ctx *rq, const struct requ
 }
 
 enum next {
-	NEXT_USE,   /* the answer is the request's answer */
-	NEXT_AGAIN, /* send the request again */
-	NEXT_FAILED /* a new login failed: the result says why */
+	NEXT_USE,  /* the answer is the request's answer */
+	NEXT_AGAIN /* send the request again */
 };
 
 /* What to do with an answer. */
-static enum next next_step(const struct request_ctx *rq, const struct request *req,
-			   const struct http_response *resp, int *throttled)
+static enum next next_step(const struct request_ctx *rq, const struct http_response *resp,
+			   int *throttled)
 {
 	struct vspc_error_info info = { .retry_after = -1 };
 	struct request_api *api = rq->api;
@@ -260,8 +258,6 @@ static enum next next_step(const struct request_ctx *rq, const struct request *r
 	}
 	if (resp->status < 500 && resp->status != 429)
 		api_agreed(api);
-	if (resp->status == 401 && req->bearer && rq->auth && !rq->auth->renewed)
-		return auth_renew(rq->auth, rq) ? NEXT_AGAIN : NEXT_FAILED;
 	if (resp->status != 429 || *throttled == MAX_429_RETRIES)
 		return NEXT_USE;
 	wait = retry_delay_ms(&info, resp, rq->deadline_ms);
@@ -280,7 +276,6 @@ enum http_error request_send(const struct request_ctx *rq, const struct request 
 	struct buf auth;
 	enum http_error rc;
 	int throttled = 0;
-	enum next next = NEXT_USE;
 
 	buf_init(&auth, TOKEN_MAX + 64);
 	result_line(rq->res, 2, "%s %s", req->form ? "POST" : "GET", req->url);
@@ -292,13 +287,10 @@ enum http_error request_send(const struct request_ctx *rq, const struct request 
 		}
 		result_line(rq->res, 2, "HTTP %ld, %zu bytes, %.3f s", resp->status,
 			    resp->body.len + resp->streamed, resp->seconds);
-		next = next_step(rq, req, resp, &throttled);
-		if (next != NEXT_AGAIN)
+		if (next_step(rq, resp, &throttled) != NEXT_AGAIN)
 			break;
 		http_response_free(resp);
 	}
-	if (next == NEXT_FAILED)
-		rc = HTTP_ERR_SETUP; /* a failed new login: the result says why */
 	buf_free_wipe(&auth);
 	return rc;
 }

@@ -13,8 +13,6 @@
 #include "http.h"
 #include "output.h"
 
-struct auth;
-
 /* The API version of a run, and where the agreed one is remembered. */
 struct request_api {
 	struct apiver v;
@@ -27,7 +25,6 @@ struct request_ctx {
 	const struct config *cfg;
 	struct http_client *client; /* one per run: requests share its connection */
 	struct buf *token;          /* the bearer token */
-	struct auth *auth;          /* NULL: a given token, no new login on 401 */
 	struct request_api *api;    /* shared by every request of the run */
 	int64_t deadline_ms;
 	struct result *res;
@@ -57,8 +54,8 @@ struct request {
 };
 
 /* Sends @req with the run's API version, stepping down when VSPC refuses
- * the version, retrying 429 answers while a retry fits in the deadline,
- * and (for bearer requests) once after a 401 when a new login is possible.
+ * the version, and retrying 429 answers while a retry fits in the deadline
+ * (a 401 is the caller's: plugins/session.c logs in again).
  * On HTTP_OK @resp holds the last answer (any status); otherwise the result
  * already says why, prefixed with req->what. */
 enum http_error request_send(const struct request_ctx *rq, const struct request *req,

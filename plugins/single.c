@@ -1,83 +1,217 @@
+/* -j UID: one job. The kind comes from the job itself unless --kind says
+ * it: a VM replication job costs what it always did (its configuration,
+ * then its BackupServerJob; one request with --no-job-status); a CDP
+ * policy at most two (with its job status, the CDP collection filtered on
+ * the UID brings the policy and its BackupServerJob in one answer). */
 #include "autoconfig.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "evaluate.h"
+#include "kinds.h"
 #include "modes.h"
 #include "vspc.h"
 
-/* GETs @url into @resp and checks it is a 200; on failure the result says
- * why and false is returned. @seconds accumulates the request time. */
-static bool fetch_ok(const struct request_ctx *rq, const char *url, const char *subject,
-		     const char *what, struct http_response *resp, double *seconds)
-{
-	if (request_get(rq, url, NULL, VSPC_JOB_BODY_CAP, what, resp) != HTTP_OK)
-		return false;
-	*seconds += resp->seconds;
-	if (resp->status == 200)
-		return true;
-	request_report_status(rq, resp, subject, STATE_CRITICAL, what);
-	return false;
-}
-
-static void decode_failed(const struct request_ctx *rq, const char *what,
-			  const struct http_response *resp, const char *err)
-{
-	result_fail(rq->res, STATE_UNKNOWN, "%sjob %s: %s (HTTP 200, Content-Type %s)", what,
-		    rq->cfg->policy.job_uid, err,
-		    resp->content_type[0] ? resp->content_type : "none");
-}
-
-void mode_single(const struct request_ctx *rq)
-{
-	const struct config *cfg = rq->cfg;
-	const char *uid = cfg->policy.job_uid;
-	struct http_response resp = { 0 };
-	struct vspc_replication_job job;
+/* What the requests found out. */
+struct found {
+	const struct job_kind *kind; /* NULL: not (yet) known */
+	struct vspc_job job;
 	struct vspc_job_session session;
+	bool has_session;
+	bool measured;     /* an answer came, even an error */
+	char why_404[512]; /* what VSPC said to the first 404 while probing */
+};
+
+enum got {
+	GOT_IT = 0, /* decoded */
+	GOT_404,    /* this endpoint does not know the UID */
+	GOT_FAILED  /* the result says why */
+};
+
+/* GETs @url; a 200 stays in @resp. Anything else is reported (a 404 as
+ * CRITICAL "not found"), except a 404 while @probing for the kind. */
+static enum got fetch(struct session *s, struct found *f, const char *url, const char *subject,
+		      const char *what, bool probing, struct http_response *resp)
+{
+	if (session_get(s, url, NULL, VSPC_JOB_BODY_CAP, what, resp) != HTTP_OK)
+		return GOT_FAILED;
+	f->measured = true;
+	if (resp->status == 200)
+		return GOT_IT;
+	if (resp->status == 404 && probing) {
+		struct vspc_error_info info;
+
+		vspc_decode_errors(buf_str(&resp->body), resp->body.len, &info);
+		if (!info.unsupported_version) {
+			if (f->why_404[0] == '\0')
+				snprintf(f->why_404, sizeof f->why_404, "%s",
+					 info.message[0] ? info.message : "no VSPC error message");
+			return GOT_404;
+		}
+	}
+	session_report_status(s, resp, subject, STATE_CRITICAL, what);
+	return GOT_FAILED;
+}
+
+static enum got decode_failed(struct session *s, const char *what, const struct http_response *resp,
+			      const char *err)
+{
+	result_fail(s->rq.res, STATE_UNKNOWN, "%sjob %s: %s (HTTP 200, Content-Type %s)", what,
+		    s->rq.cfg->target.uid, err,
+		    resp->content_type[0] ? resp->content_type : "none");
+	return GOT_FAILED;
+}
+
+/* GET .../jobs/COLLECTION/{uid}: the kind's own object. */
+static enum got get_object(struct session *s, struct found *f, const struct job_kind *k,
+			   bool probing)
+{
+	const struct config *cfg = s->rq.cfg;
+	struct http_response resp = { 0 };
+	char url[512];
+	char subject[96];
+	char err[256];
+	enum got g;
+
+	snprintf(subject, sizeof subject, "%s %s", k->title, cfg->target.uid);
+	vspc_kind_job_url(url, sizeof url, &cfg->conn.server, k->collection, cfg->target.uid);
+	g = fetch(s, f, url, subject, "", probing, &resp);
+	if (g == GOT_IT && kind_decode_answer(k, buf_str(&resp.body), resp.body.len, &f->job, err,
+					      sizeof err) != VSPC_OK)
+		g = decode_failed(s, "", &resp, err);
+	if (g == GOT_IT)
+		f->kind = k;
+	http_response_free(&resp);
+	return g;
+}
+
+/* GET .../backupServers/jobs/{uid}: the job's session (and its type). */
+static enum got get_session(struct session *s, struct found *f, const char *what, bool probing)
+{
+	const struct config *cfg = s->rq.cfg;
+	struct http_response resp = { 0 };
 	char url[512];
 	char subject[80];
 	char err[256];
-	double seconds = 0;
-	bool measured;
-	bool ok;
+	enum got g;
 
-	snprintf(subject, sizeof subject, "replication job %s", uid);
-	if (!vspc_replication_job_url(url, sizeof url, &cfg->conn.server, uid)) {
-		result_fail(rq->res, STATE_UNKNOWN, "plugin fault: the URL does not fit");
+	snprintf(subject, sizeof subject, "job %s", cfg->target.uid);
+	vspc_job_url(url, sizeof url, &cfg->conn.server, cfg->target.uid);
+	g = fetch(s, f, url, subject, what, probing, &resp);
+	if (g == GOT_IT && vspc_decode_job_session(buf_str(&resp.body), resp.body.len, &f->session,
+						   err, sizeof err) != VSPC_OK)
+		g = decode_failed(s, what, &resp, err);
+	f->has_session = g == GOT_IT;
+	http_response_free(&resp);
+	return g;
+}
+
+/* The CDP collection filtered on the UID, with the BackupServerJob. */
+static enum got get_cdp_with_session(struct session *s, struct found *f, bool probing)
+{
+	const struct config *cfg = s->rq.cfg;
+	struct http_response resp = { 0 };
+	char url[768];
+	char err[256];
+	bool found = false;
+	enum got g;
+
+	vspc_collection_url(url, sizeof url, &cfg->conn.server, kind_cdp.collection, NULL, 1, 0,
+			    cfg->target.uid);
+	g = fetch(s, f, url, "the CDP policy collection", "", false, &resp);
+	if (g == GOT_IT && kind_decode_filtered(&kind_cdp, buf_str(&resp.body), resp.body.len,
+						cfg->target.uid, &f->job, &f->session, &found,
+						&f->has_session, err, sizeof err) != VSPC_OK)
+		g = decode_failed(s, "", &resp, err);
+	http_response_free(&resp);
+	if (g != GOT_IT)
+		return g;
+	if (!found && !probing) {
+		result_fail(s->rq.res, STATE_CRITICAL, "CDP policy %s not found", cfg->target.uid);
+		return GOT_FAILED;
+	}
+	if (!found)
+		return GOT_404;
+	f->kind = &kind_cdp;
+	/* a server that does not embed it: one more request */
+	return f->has_session ? GOT_IT : get_session(s, f, "job session: ", false);
+}
+
+static enum got get_cdp(struct session *s, struct found *f, bool probing)
+{
+	if (s->rq.cfg->job_status)
+		return get_cdp_with_session(s, f, probing);
+	return get_object(s, f, &kind_cdp, probing);
+}
+
+/* Neither kind knows the UID: not found, or a job of another kind. */
+static void not_a_replication_job(struct session *s, struct found *f)
+{
+	const char *uid = s->rq.cfg->target.uid;
+	char type[VSPC_NAME_MAX];
+	enum got g = get_session(s, f, "", true);
+
+	if (g == GOT_404)
+		result_fail(s->rq.res, STATE_CRITICAL,
+			    "job %s not found: VSPC knows no VM replication job or CDP policy with "
+			    "this UID (HTTP 404: %s)",
+			    uid, f->why_404);
+	if (g != GOT_IT)
+		return;
+	output_sanitise(type, sizeof type, f->session.type.value, f->session.type.len);
+	result_fail(s->rq.res, STATE_UNKNOWN,
+		    "job %s is a %s job (BackupServerJob.type), not a VM replication job or CDP "
+		    "policy",
+		    uid, f->session.type.f.state == VSPC_FIELD_VALUE ? type : "(no type)");
+}
+
+/* Finds the job and reads what the check needs. */
+static bool find(struct session *s, struct found *f)
+{
+	const struct config *cfg = s->rq.cfg;
+	bool probing = !cfg->target.kind_given;
+	enum got g = GOT_404;
+
+	if (cfg->target.kinds & (1u << VSPC_KIND_VM)) {
+		g = get_object(s, f, &kind_vm, probing);
+		if (g == GOT_IT && cfg->job_status)
+			g = get_session(s, f, "job session: ", false);
+	}
+	if (g == GOT_404 && (cfg->target.kinds & (1u << VSPC_KIND_CDP)))
+		g = get_cdp(s, f, probing);
+	if (g == GOT_404)
+		not_a_replication_job(s, f);
+	return g == GOT_IT;
+}
+
+void mode_single(struct session *s)
+{
+	const struct config *cfg = s->rq.cfg;
+	struct found *f = calloc(1, sizeof *f);
+
+	if (f == NULL) {
+		result_fail(s->rq.res, STATE_UNKNOWN, "plugin fault: out of memory");
 		return;
 	}
-	ok = fetch_ok(rq, url, subject, "", &resp, &seconds);
-	measured = resp.status != 0; /* an answer came, even an error */
-	if (!ok)
-		goto out;
-	if (vspc_decode_replication_job(buf_str(&resp.body), resp.body.len, &job, err,
-					sizeof err) != VSPC_OK) {
-		decode_failed(rq, "", &resp, err);
-		goto out;
+	if (find(s, f)) {
+		const char *foreign = kind_foreign_option(f->kind, &cfg->policy);
+		if (foreign)
+			result_fail(s->rq.res, STATE_UNKNOWN,
+				    "%s does not apply to job %s: it is a %s (see --help for the "
+				    "options of each kind)",
+				    foreign, cfg->target.uid, f->kind->title);
+		else
+			evaluate_job(&cfg->policy, cfg->target.uid, &f->job,
+				     f->has_session ? &f->session : NULL, (int64_t)time(NULL),
+				     s->rq.res);
 	}
-	if (!cfg->job_status) {
-		evaluate_job(&cfg->policy, &job, NULL, (int64_t)time(NULL), rq->res);
-		goto out;
-	}
-
-	http_response_free(&resp);
-	snprintf(subject, sizeof subject, "job %s", uid);
-	vspc_job_url(url, sizeof url, &cfg->conn.server, uid);
-	if (!fetch_ok(rq, url, subject, "job session: ", &resp, &seconds))
-		goto out;
-	if (vspc_decode_job_session(buf_str(&resp.body), resp.body.len, &session, err,
-				    sizeof err) != VSPC_OK) {
-		decode_failed(rq, "job session: ", &resp, err);
-		goto out;
-	}
-	evaluate_job(&cfg->policy, &job, &session, (int64_t)time(NULL), rq->res);
-out:
-	if (measured)
-		result_perf(
-		    rq->res,
-		    &(struct perfdata){
-			.label = "time", .value = seconds, .decimals = 6, .uom = "s", .min = "0" });
-	http_response_free(&resp);
+	if (f->measured)
+		result_perf(s->rq.res, &(struct perfdata){ .label = "time",
+							   .value = s->seconds,
+							   .decimals = 6,
+							   .uom = "s",
+							   .min = "0" });
+	free(f);
 }

@@ -34,6 +34,8 @@ CLOUD_HOST=c7ca9843-26b7-4a1c-b6f5-0fa2cec9ec2e
 WAN=9e8d7c6b-5a49-4382-9170-6f5e4d3c2b1a
 BADTYPE=0badf00d-0000-4000-8000-00000000dead
 MISSING=deadbeef-0000-4000-8000-000000000404
+CDP=cd9c0001-5e1f-4c2b-9a3d-0f1e2d3c4b5a
+CDP_NO_SLA=cd9c0002-5e1f-4c2b-9a3d-0f1e2d3c4b5a
 ZERO=00000000-0000-0000-0000-000000000000
 
 tmp=
@@ -190,6 +192,15 @@ show 0 "OK, with -vvv: the HTTP exchange, the token masked" \
 
 show 1 "WARNING: the seed job's last session ended over 30 minutes ago" \
 	$c -j $SEED --max-age-warning=30m --max-age-critical=1d
+
+show 0 "OK: a CDP replication policy within its SLA and delay" \
+	$c -j $CDP --sla-warning=99: --sla-critical=90: --max-delay-critical=5m
+
+show 1 "WARNING: a CDP policy missing its SLA (no sync session in the period)" \
+	$c -j $CDP_NO_SLA --kind=cdp --sla-critical=90:
+
+show 3 "UNKNOWN: a VM replication job threshold on a CDP policy" \
+	$c -j $CDP -c 1:
 
 show 2 "CRITICAL: every replication job (--all), some of them failed" \
 	$c --all --max-age-warning=26h

@@ -53,6 +53,12 @@ What the negotiated API version (not the server version) changes:
     3.4, 3.5, 3.5.1 and 3.6); backupChainSize from 3.4 on.
   * POST /api/v3/token: the readOnly form field exists from 3.6 on; an
     older version ignores it and issues a token that is not read-only.
+  * CDP replication policies (BackupServerCdpReplicationJob, the
+    cdpReplicationJobs collections and single endpoint): served under
+    every API version, 3.4 included (whether VSPC 8.0 has them is
+    UNCONFIRMED; the simulator treats them as available); their UIDs
+    follow the replication jobs' rules above (shape_cdp_job), their
+    BackupServerJob's too.
   The single-job URLs take the Veeam B&R UID under every version.  The
   collection filter sees the items as that version shows them (under 3.5
   "instanceUid" is the VSPC UID and "originalUid" the B&R one).
@@ -221,6 +227,13 @@ def shape_backup_server_job(job, api, vspc_uid=None):
     return shape_uids(job, a, vspc_uid)
 
 
+def cdp_supported(api):
+    """Whether API version api has the CDP policy endpoints: always (3.4
+    UNCONFIRMED, treated as available)."""
+    _api(api)
+    return True
+
+
 def shape_replication_job(job, api):
     """A BackupServerReplicationVmJob (in place), its
     _embedded.backupServerJob included, as API version api has it."""
@@ -237,6 +250,13 @@ def shape_replication_job(job, api):
             vspc = None
         shape_backup_server_job(emb["backupServerJob"], a, vspc)
     return shape_uids(job, a)
+
+
+def shape_cdp_job(job, api):
+    """A BackupServerCdpReplicationJob (in place), its
+    _embedded.backupServerJob included, as API version api has it: the
+    same UID rules as a replication job."""
+    return shape_replication_job(job, api)
 
 
 def paging_info(style, total, count, offset):

@@ -146,13 +146,38 @@ def token_file(secrets_dir):
 _STARTED = []
 
 
+def _session_sim(certs, **kwargs):
+    """vspc_sim.start_sim() with the session's token and API key (kwargs
+    may override them)."""
+    kwargs.setdefault("token", U.TOKEN)
+    kwargs.setdefault("api_keys", [U.API_KEY])
+    return vspc_sim.start_sim(certs, **kwargs)
+
+
 def _start_sim(certs, cert, key, host="127.0.0.1",
                server_version=vspc_profiles.DEFAULT_SERVER_VERSION):
-    s = vspc_sim.VspcSim(certs[cert], certs[key], token=U.TOKEN,
-                         api_keys=[U.API_KEY], host=host,
-                         server_version=server_version).start()
+    s = _session_sim(certs, cert=cert, key=key, host=host,
+                     server_version=server_version)
     _STARTED.append((s, server_version))
     return s
+
+
+@pytest.fixture
+def make_sim(certs):
+    """A factory for simulators of one test: make_sim(**kwargs) is a
+    started in-process VspcSim with the session's certificates, token and
+    API key (kwargs go to vspc_sim.start_sim / VspcSim: cert, key, host,
+    server_version, paging_style, fleet, defaults, accounts, token, ...);
+    every one is stopped when the test ends."""
+    made = []
+
+    def make(**kwargs):
+        s = _session_sim(certs, **kwargs)
+        made.append(s)
+        return s
+    yield make
+    for s in made:
+        s.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -366,6 +391,14 @@ class SimView:
         spec.setdefault("uid", str(uuid.uuid4()))
         return self.sim.set_health_job(spec, replication=replication,
                                        job=job)
+
+    def cdp(self, cdp=(), job=(), **spec):
+        """Serve the CDP policy spec (vspc_sim CDP spec keys) on the CDP
+        policy endpoint and its BackupServerJob on the job endpoint under
+        a fresh UID (or spec's uid), after the given steps on each;
+        returns the UID."""
+        spec.setdefault("uid", str(uuid.uuid4()))
+        return self.sim.set_cdp_job(spec, cdp=cdp, job=job)
 
     def requests(self):
         return self.sim.requests(self.since)

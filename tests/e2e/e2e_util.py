@@ -10,6 +10,7 @@ anywhere in the output.
 
 import atexit
 import hashlib
+import json
 import os
 import re
 import shlex
@@ -336,3 +337,25 @@ def assert_mismatch(text, field, expected, actual):
 def names_any(text, needles):
     low = text.lower()
     return any(n.lower() in low for n in needles)
+
+
+def run_json(args, **kw):
+    """Runs the plugin with --output-format=test-json: (run, tree), the
+    tree being the result with its sub-checks (a dict); its state must be
+    the exit code's."""
+    run = run_plugin(list(args) + ["--output-format=test-json"],
+                     status_line=False, **kw)
+    assert len(run.stdout.splitlines()) == 1, run
+    tree = json.loads(run.stdout)
+    assert STATES[tree["state"]] == run.rc, (tree, run)
+    return run, tree
+
+
+def checks_named(tree, name):
+    """Every sub-check called name, depth first."""
+    out = []
+    for c in tree.get("checks", []):
+        if c["name"] == name:
+            out.append(c)
+        out += checks_named(c, name)
+    return out

@@ -2,6 +2,7 @@
 documented rules, used as the oracle for generated fleets), and readers
 for what the plugin prints in those modes."""
 
+import json
 import math
 import re
 import uuid
@@ -174,26 +175,33 @@ def job_lines(run):
     return out
 
 
-def collection_requests(reqs):
-    return [r for r in reqs if r.get("endpoint") == "collection"]
+def collection_requests(reqs, kind="vm"):
+    """The pages of one collection ("vm": the VM replication jobs, "cdp":
+    the CDP policies, None: both) a run asked for."""
+    return [r for r in reqs if r.get("endpoint") == "collection" and
+            (kind is None or r.get("kind", "vm") == kind)]
 
 
-def offsets_sent(reqs):
+def offsets_sent(reqs, kind="vm"):
     return [int(r["params"]["offset"][-1]) if "offset" in r.get(
-        "params", {}) else 0 for r in collection_requests(reqs)]
+        "params", {}) else 0 for r in collection_requests(reqs, kind)]
 
 
-def assert_page_queries(run, reqs, offsets):
+def assert_page_queries(run, reqs, offsets, kind="vm"):
     """Each collection request asked for limit=500 with
-    expand=BackupServerJob, at the given offsets in order."""
-    col = collection_requests(reqs)
-    assert offsets_sent(reqs) == offsets, \
-        "offsets %r, want %r: %r" % (offsets_sent(reqs), offsets, run)
+    expand=BackupServerJob and the stable sort on instanceUid, at the given
+    offsets in order."""
+    col = collection_requests(reqs, kind)
+    assert offsets_sent(reqs, kind) == offsets, \
+        "offsets %r, want %r: %r" % (offsets_sent(reqs, kind), offsets, run)
     for r in col:
         params = r["params"]
         assert params.get("limit") == ["500"], (r["target"], run)
         expand = ",".join(params.get("expand", [])).split(",")
         assert "BackupServerJob" in expand, (r["target"], run)
+        assert json.loads(params["sort"][0]) == [
+            {"property": "instanceUid", "direction": "ascending"}], \
+            (r["target"], run)
 
 
 # --- ages --------------------------------------------------------------------
@@ -253,11 +261,12 @@ def list_lines(run):
     return run.lines[0], run.lines[1:]
 
 
-TABLE_COLUMNS = ["UID", "NAME", "STATUS", "LAST END", "AGE", "VMS", "WAN",
-                 "CLOUD"]
-LIST_JSON_KEYS = {"instanceUid", "name", "status", "lastEndTime",
+TABLE_COLUMNS = ["UID", "KIND", "NAME", "STATUS", "LAST END", "AGE", "SLA",
+                 "VMS", "WAN", "CLOUD"]
+LIST_JSON_KEYS = {"instanceUid", "kind", "name", "status", "lastEndTime",
                   "ageSeconds", "protectedVmCount", "throughWanAccelerators",
-                  "isCloudJob", "backupServerUid", "organizationUid"}
+                  "isCloudJob", "sla", "maxDelay", "errorsCount",
+                  "backupServerUid", "organizationUid"}
 
 BAD_UID = "not-a-uuid"
 ORG_A, ORG_B, ORG_C, ORG_D, ORG_E = S.FLEET_ORGS

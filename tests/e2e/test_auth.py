@@ -10,8 +10,6 @@ import pwd
 import shutil
 import ssl
 import stat
-import subprocess
-import sys
 import threading
 import time
 import urllib.parse
@@ -1257,17 +1255,12 @@ def test_sim_standalone_with_a_credentials_file(certs, tmp_path):
     password = A.random_password()
     cred = write_file(str(secrets_dir / "cred"), A.credentials_text(
         "DOMAIN\\standalone", password))
-    proc = subprocess.Popen(
-        [sys.executable, S.__file__, "--cert", certs["server_cert"], "--key",
-         certs["server_key"], "--token-file", tok, "--credentials-file", cred,
-         "--expires-in", "30"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env={"PATH": os.environ.get("PATH", ""),
-             "PYTHONDONTWRITEBYTECODE": "1"})
+    proc, port = S.start_process(
+        ["--cert", certs["server_cert"], "--key", certs["server_key"],
+         "--token-file", tok, "--credentials-file", cred,
+         "--expires-in", "30"])
     try:
-        line = proc.stdout.readline().decode()
-        assert line.startswith("PORT "), line
-        args = ["-H", "127.0.0.1", "-p", line.split()[1], "--ca-file",
+        args = ["-H", "127.0.0.1", "-p", str(port), "--ca-file",
                 certs["ca"], "-j", S.SEED_UID, "--credentials-file", cred,
                 "--token-cache", str(tmp_path / "cache"), "-vv"]
         run = U.run_plugin(args, secrets=(password,))
@@ -1277,10 +1270,5 @@ def test_sim_standalone_with_a_credentials_file(certs, tmp_path):
         U.assert_state(run, "OK")
         assert "logging in" not in run.stdout, run
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        finally:
-            proc.stdout.close()
-            proc.stderr.close()
+        S.stop_process(proc)
     assert proc.returncode == 0

@@ -21,7 +21,11 @@ def test_demo_script(tmp_path):
                          timeout=120, check=False)
     out = res.stdout.decode(errors="replace")
     assert res.returncode == 0, out + res.stderr.decode(errors="replace")
-    assert "all 17 runs ended as expected" in out
+    assert "all 20 runs ended as expected" in out
+    # the CDP policy missing its SLA
+    assert re.search(r"\nVSPC REPLICATION WARNING - 'CDP file server \(no SLA "
+                     r"yet\)' \([0-9a-f-]+\) .*VSPC reports no SLA for the last "
+                     r"period", out), out
     for state in ("OK", "WARNING", "CRITICAL", "UNKNOWN"):
         assert "\nVSPC REPLICATION %s - " % state in out, state
     assert "Authorization: Bearer ****" in out

@@ -5,7 +5,8 @@ value."""
 import pytest
 
 import vspc_sim as S
-from e2e_util import assert_measured, assert_mismatch, assert_state, run_plugin
+from e2e_util import (assert_measured, assert_mismatch, assert_state,
+                      checks_named, run_json, run_plugin)
 
 OTHER = "abcdef01-2345-4678-9abc-def012345678"
 NULL = "(?:none|null)"
@@ -52,6 +53,10 @@ def test_single_mismatch(vspc, job, option, field, expected, actual):
     assert_mismatch(run.first, field, expected, actual)
     assert "protected_vms" in run.perf
     vspc.assert_one_exchange(run)
+    # the tree: the expectation's sub-check alone is WARNING
+    _, tree = run_json(vspc.args(job, option))
+    states = {c["name"]: c["state"] for c in tree["checks"]}
+    assert states == {"protectedVmCount": "OK", field: "WARNING"}, tree
 
 
 @pytest.mark.parametrize("job,options", [
@@ -67,6 +72,9 @@ def test_met_expectations(vspc, job, options):
     assert_state(run, "OK")
     vspc.assert_one_exchange(run)
     assert "protected_vms" in run.perf
+    _, tree = run_json(vspc.args(job, *options))
+    assert [c["state"] for c in tree["checks"]] == ["OK"] * (1 + len(options))
+    assert len(checks_named(tree, "protectedVmCount")) == 1
 
 
 def test_several_mismatches_are_all_named(vspc):

@@ -131,7 +131,10 @@ def test_paging(vspc, fleet, count, offsets):
     assert_fleet(run, counts, vms)
     assert_page_queries(run, vspc.requests(), offsets)
     one_handshake(vspc, run)
-    assert [r["status"] for r in vspc.requests()] == [200] * len(offsets)
+    assert [r["status"] for r in collection_requests(vspc.requests())] == \
+        [200] * len(offsets)
+    # and one empty page of the (empty) CDP policy collection
+    assert offsets_sent(vspc.requests(), "cdp") == [0]
 
 
 @pytest.mark.parametrize("paging,count,offsets", [
@@ -445,7 +448,10 @@ def test_backup_server(vspc, fleet):
     run = run_plugin(vspc.fargs("--backup-server=" + SERVER_B))
     assert_fleet(run, counts, vms)
     path = S.BASE_PATH + SERVER_B + "/jobs/replicationVmJobs"
-    assert [r["path"] for r in vspc.requests()] == [path, path], run
+    assert [r["path"] for r in collection_requests(vspc.requests())] == \
+        [path, path], run
+    assert [r["path"] for r in collection_requests(vspc.requests(), "cdp")] \
+        == [S.BASE_PATH + SERVER_B + "/jobs/cdpReplicationJobs"], run
     assert_page_queries(run, vspc.requests(), [0, 500])
     one_handshake(vspc, run)
 
@@ -673,4 +679,4 @@ def test_collection_requests_only(vspc, fleet):
     run = run_plugin(vspc.fargs())
     assert_state(run, "CRITICAL")
     reqs = vspc.requests()
-    assert reqs and len(collection_requests(reqs)) == len(reqs), run
+    assert reqs and len(collection_requests(reqs, None)) == len(reqs), run

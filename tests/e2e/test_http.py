@@ -14,12 +14,20 @@ def has_status(text, code):
 
 
 def test_unknown_job_is_critical(vspc):
+    # the kind is not known: the VM replication job, the CDP policy and the
+    # BackupServerJob are asked for (tests/e2e/test_cdp.py); with --kind=vm
+    # one request
     uid = "deadbeef-0000-4000-8000-000000000404"
     run = run_plugin(vspc.args(uid))
     assert_state(run, "CRITICAL")
     assert "not found" in run.summary.lower()
     assert uid in run.summary
     assert S.MSG_JOB_MISSING in run.summary
+    assert len(vspc.requests()) == 3
+    vspc.restart_records()
+    run = run_plugin(vspc.args(uid, "--kind=vm"))
+    assert_state(run, "CRITICAL")
+    assert uid in run.summary and S.MSG_JOB_MISSING in run.summary, run
     assert len(vspc.requests()) == 1
 
 

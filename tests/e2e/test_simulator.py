@@ -5,6 +5,7 @@ import calendar
 import http.client
 import json
 import os
+import random
 import re
 import socket
 import ssl
@@ -235,17 +236,9 @@ def test_standalone_prints_port_and_serves(certs, tmp_path):
     fixtures.write_text(json.dumps({
         "12345678-1234-4234-8234-123456789012": {"data": S.make_job(
             "12345678-1234-4234-8234-123456789012", protected=42)}}))
-    proc = subprocess.Popen(
-        [sys.executable, SIM_PATH, "--cert", certs["server_cert"], "--key",
-         certs["server_key"], "--token-file", str(tok), "--fixtures",
-         str(fixtures)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env={"PATH": os.environ.get("PATH", ""), "PYTHONDONTWRITEBYTECODE":
-             "1"})
-    try:
-        line = proc.stdout.readline().decode()
-        assert line.startswith("PORT "), line
-        port = int(line.split()[1])
+    with S.running(["--cert", certs["server_cert"], "--key",
+                    certs["server_key"], "--token-file", str(tok),
+                    "--fixtures", str(fixtures)]) as (proc, port):
         ctx = ssl.create_default_context(cafile=certs["ca"])
         conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx,
                                            timeout=10)
@@ -260,13 +253,6 @@ def test_standalone_prints_port_and_serves(certs, tmp_path):
         resp = conn.getresponse()
         assert json.loads(resp.read())["data"]["protectedVmCount"] == 5
         conn.close()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        finally:
-            proc.stdout.close()
-            proc.stderr.close()
     assert proc.returncode == 0
 
 
@@ -599,18 +585,13 @@ def test_fleet_jobs_on_the_single_endpoints(sim, certs, fleet):
 def test_standalone_fleet(certs, tmp_path):
     tok = tmp_path / "tok"
     tok.write_text("standalone-token\n")
-    proc = subprocess.Popen(
-        [sys.executable, SIM_PATH, "--cert", certs["server_cert"], "--key",
-         certs["server_key"], "--token-file", str(tok), "--fleet", "700"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env={"PATH": os.environ.get("PATH", ""), "PYTHONDONTWRITEBYTECODE":
-             "1"})
+    proc, port = S.start_process(
+        ["--cert", certs["server_cert"], "--key", certs["server_key"],
+         "--token-file", str(tok), "--fleet", "700"])
     try:
-        line = proc.stdout.readline().decode()
-        assert line.startswith("PORT "), line
         ctx = ssl.create_default_context(cafile=certs["ca"])
-        conn = http.client.HTTPSConnection("127.0.0.1", int(line.split()[1]),
-                                           context=ctx, timeout=10)
+        conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx,
+                                           timeout=10)
         resp, body = get_path(conn, S.COLLECTION_PATH + "?limit=500",
                               token="standalone-token")
         page = json.loads(body)
@@ -618,12 +599,7 @@ def test_standalone_fleet(certs, tmp_path):
         assert page["data"][0]["instanceUid"] == S.SEED_UID
         conn.close()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        finally:
-            proc.stdout.close()
-            proc.stderr.close()
+        S.stop_process(proc)
     assert proc.returncode == 0
 
 
@@ -1115,17 +1091,13 @@ def test_sim_version_fixture(sim, sim_version, view_for, certs):
     assert resp.status == 200  # same token and API key as the sim fixture
 
 
-def test_constructor_server_version(certs):
+def test_constructor_server_version(certs, make_sim):
     with pytest.raises(ValueError):
         S.VspcSim(certs["server_cert"], certs["server_key"],
                   server_version="8.2")
-    s = S.VspcSim(certs["server_cert"], certs["server_key"],
-                  server_version="9.0", paging_style="skip")
-    try:
-        assert s.server_version == "9.0" and s.paging_style == "skip"
-        assert s.accepted_versions == P.PROFILES["9.0"]
-    finally:
-        s.listener.sock.close()
+    s = make_sim(server_version="9.0", paging_style="skip")
+    assert s.server_version == "9.0" and s.paging_style == "skip"
+    assert s.accepted_versions == P.PROFILES["9.0"]
 
 
 @pytest.mark.parametrize("literal", [
@@ -1174,19 +1146,14 @@ def test_standalone_server_version(certs, tmp_path):
     assert "--paging-style" in help_text
     tok = tmp_path / "tok"
     tok.write_text("standalone-token\n")
-    proc = subprocess.Popen(
-        [sys.executable, SIM_PATH, "--cert", certs["server_cert"], "--key",
-         certs["server_key"], "--token-file", str(tok),
-         "--server-version", "8.0", "--paging-style", "total_only"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env={"PATH": os.environ.get("PATH", ""), "PYTHONDONTWRITEBYTECODE":
-             "1"})
+    proc, port = S.start_process(
+        ["--cert", certs["server_cert"], "--key", certs["server_key"],
+         "--token-file", str(tok), "--server-version", "8.0",
+         "--paging-style", "total_only"])
     try:
-        line = proc.stdout.readline().decode()
-        assert line.startswith("PORT "), line
         ctx = ssl.create_default_context(cafile=certs["ca"])
-        conn = http.client.HTTPSConnection("127.0.0.1", int(line.split()[1]),
-                                           context=ctx, timeout=10)
+        conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx,
+                                           timeout=10)
         resp, body = get_path(conn, S.JOB_PREFIX + S.SEED_UID,
                               token="standalone-token", version="3.6")
         assert resp.status == 400
@@ -1200,10 +1167,818 @@ def test_standalone_server_version(certs, tmp_path):
         assert set(json.loads(body)["meta"]["pagingInfo"]) == {"total"}
         conn.close()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        finally:
-            proc.stdout.close()
-            proc.stderr.close()
+        S.stop_process(proc)
     assert proc.returncode == 0
+
+
+# --- CDP replication policies ------------------------------------------------
+
+LAST_PERIOD_DEFAULTS = {
+    "successCount": 1440, "warningCount": 0, "errorsCount": 0, "sla": 100,
+    "maxDelay": 4, "syncInterval": 15, "averageDuration": 3,
+    "maximumDuration": 9, "averageData": 2048, "maximumData": 8192,
+    "totalData": 2949120, "bottleneck": "Source"}
+# the schema's BackupServerCdpReplicationJob keys, written out by hand
+CDP_ITEM_KEYS = {"instanceUid", "uniqueUid", "rpo", "rpoUnit",
+                 "shortTermRetention", "shortTermRetentionUnit",
+                 "longTermRetention", "longTermRetentionUnit",
+                 "keepRestorePointsInDays", "sourceProxyAutoDetect",
+                 "targetProxyAutoDetect", "isApplicationAwareEnabled",
+                 "lastPeriod", "lastDay"}
+LAST_DAY_KEYS = {"successCount", "warningCount", "errorsCount", "totalSize",
+                 "readData", "transferredData", "sla", "maxDelay",
+                 "bottleneck"}
+CDP_COLLECTION = "/api/v3/infrastructure/backupServers/jobs/cdpReplicationJobs"
+CDP_ONE = CDP_COLLECTION + "/"
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"
+                     r"[0-9a-f]{12}$")
+
+
+def page_of(conn, path, query="", version="3.6"):
+    resp, body = get_path(conn, path + ("?" + query if query else ""),
+                          version=version)
+    assert resp.status == 200, body
+    return json.loads(body)
+
+
+def uids_of(page):
+    return [i["instanceUid"] for i in page["data"]]
+
+
+def test_cdp_paths_are_the_spec_s():
+    assert S.CDP_COLLECTION_PATH == CDP_COLLECTION
+    assert S.collection_path("cdp", "x") == \
+        "/api/v3/infrastructure/backupServers/x/jobs/cdpReplicationJobs"
+    assert S.collection_path() == S.COLLECTION_PATH
+
+
+def test_cdp_single_policy(vspc, sim, certs):
+    conn = client(sim, certs)
+    resp, body = get_path(conn, CDP_ONE + S.CDP_UID)
+    conn.close()
+    assert resp.status == 200, body
+    env = json.loads(body)
+    assert set(env) == {"data", "meta", "errors"}
+    cdp = env["data"]
+    assert set(cdp) == CDP_ITEM_KEYS  # no _embedded by default
+    assert cdp["instanceUid"] == S.CDP_UID
+    assert UUID_RE.match(cdp["uniqueUid"]) and cdp["uniqueUid"] != S.CDP_UID
+    assert (cdp["rpo"], cdp["rpoUnit"]) == (15, "Seconds")
+    assert cdp["lastPeriod"] == LAST_PERIOD_DEFAULTS
+    assert set(cdp["lastDay"]) == LAST_DAY_KEYS
+    assert cdp["sourceProxyAutoDetect"] is True
+    assert cdp["isApplicationAwareEnabled"] is False
+    req = vspc.requests()[0]
+    assert req["endpoint"] == "cdp" and req["uid"] == S.CDP_UID
+
+
+def test_cdp_built_in_policies(sim, certs):
+    conn = client(sim, certs)
+
+    def one(uid):
+        resp, body = get_path(conn, CDP_ONE + uid)
+        assert resp.status == 200, (uid, body)
+        return json.loads(body)["data"]
+    no_sla = one(S.CDP_NO_SLA_UID)["lastPeriod"]
+    assert "sla" in no_sla and no_sla["sla"] is None
+    assert "maxDelay" in no_sla and no_sla["maxDelay"] is None
+    no_period = one(S.CDP_NO_PERIOD_UID)
+    assert "lastPeriod" in no_period and no_period["lastPeriod"] is None
+    assert one(S.CDP_UNKNOWN_UNIT_UID)["rpoUnit"] == "Unknown"
+    assert one(S.CDP_UID)["lastPeriod"]["sla"] == 100
+    # the default fleet's CDP collection lists the four, and only them
+    page = page_of(conn, CDP_COLLECTION)
+    assert uids_of(page) == [S.CDP_UID, S.CDP_NO_SLA_UID,
+                             S.CDP_NO_PERIOD_UID, S.CDP_UNKNOWN_UNIT_UID]
+    assert not set(uids_of(page)) & set(uids_of(page_of(
+        conn, S.COLLECTION_PATH)))
+    conn.close()
+
+
+def test_backup_server_job_type(sim, certs):
+    conn = client(sim, certs)
+    _, body = get_path(conn, S.JOB_PREFIX + S.CDP_UID)
+    cdp_job = json.loads(body)["data"]
+    _, body = get_path(conn, S.JOB_PREFIX + S.SEED_UID)
+    vm_job = json.loads(body)["data"]
+    conn.close()
+    assert cdp_job["type"] == "CdpReplicationVM"
+    assert cdp_job["name"] == "CDP SQL cluster"
+    assert cdp_job["scheduleType"] == "Continuously"
+    assert set(cdp_job) == BSJ_KEYS_36
+    assert vm_job["type"] == "ReplicationVM"
+
+
+def test_cdp_and_replication_endpoints_do_not_mix(sim, certs):
+    conn = client(sim, certs)
+    for path, message in (
+            (CDP_ONE + "deadbeef-0000-4000-8000-000000000404",
+             S.MSG_CDP_MISSING),
+            (CDP_ONE + S.SEED_UID, S.MSG_CDP_MISSING),  # a VM job
+            (S.API_PREFIX + S.CDP_UID, S.MSG_JOB_MISSING)):  # a policy
+        resp, body = get_path(conn, path)
+        assert resp.status == 404, path
+        assert json.loads(body)["errors"][0]["message"] == message
+    conn.close()
+
+
+def test_other_job_types_only_on_the_job_endpoint(vspc, sim, certs, fleet):
+    uid = vspc.health(name="A backup job", type="BackupVm")
+    conn = client(sim, certs)
+    resp, body = get_path(conn, S.JOB_PREFIX + uid)
+    assert resp.status == 200
+    assert json.loads(body)["data"]["type"] == "BackupVm"
+    for path in (S.API_PREFIX + uid, CDP_ONE + uid):
+        resp, _ = get_path(conn, path)
+        assert resp.status == 404, path
+    # in a fleet: listed by no collection, served by .../jobs/{uid} only
+    other = str(uuid.uuid4())
+    cdp_other = str(uuid.uuid4())
+    fleet({"jobs": [{"uid": other, "type": "BackupVm", "name": "Backup"},
+                    {"uid": S.SEED_UID}],
+           "cdp_jobs": [{"uid": cdp_other, "type": "BackupCopy"},
+                        {"uid": S.CDP_UID}]})
+    assert uids_of(page_of(conn, S.COLLECTION_PATH)) == [S.SEED_UID]
+    assert uids_of(page_of(conn, CDP_COLLECTION)) == [S.CDP_UID]
+    for u, want in ((other, "BackupVm"), (cdp_other, "BackupCopy")):
+        resp, body = get_path(conn, S.JOB_PREFIX + u)
+        assert resp.status == 200 and \
+            json.loads(body)["data"]["type"] == want
+    for path in (S.API_PREFIX + other, CDP_ONE + cdp_other):
+        resp, _ = get_path(conn, path)
+        assert resp.status == 404, path
+    conn.close()
+
+
+def test_cdp_spec_keys(vspc, sim, certs):
+    uid = vspc.cdp(name="Keys", rpo=7, rpo_unit="Fortnights",
+                   short_term_retention=3, short_term_retention_unit="Hours",
+                   long_term_retention=9, long_term_retention_unit="Days",
+                   keep_restore_points_in_days=14,
+                   source_proxy_auto_detect=False,
+                   target_proxy_auto_detect=False,
+                   is_application_aware_enabled=True,
+                   last_period={"sla": None, "errorsCount": 3,
+                                "bottleneck": "Throttling"},
+                   last_day=None)
+    conn = client(sim, certs)
+    _, body = get_path(conn, CDP_ONE + uid)
+    cdp = json.loads(body)["data"]
+    assert (cdp["rpo"], cdp["rpoUnit"]) == (7, "Fortnights")
+    assert (cdp["shortTermRetention"], cdp["shortTermRetentionUnit"]) == (
+        3, "Hours")
+    assert (cdp["longTermRetention"], cdp["longTermRetentionUnit"]) == (
+        9, "Days")
+    assert cdp["keepRestorePointsInDays"] == 14
+    assert cdp["sourceProxyAutoDetect"] is False
+    assert cdp["targetProxyAutoDetect"] is False
+    assert cdp["isApplicationAwareEnabled"] is True
+    want = dict(LAST_PERIOD_DEFAULTS, sla=None, errorsCount=3,
+                bottleneck="Throttling")
+    assert cdp["lastPeriod"] == want
+    assert "lastDay" in cdp and cdp["lastDay"] is None
+    _, body = get_path(conn, S.JOB_PREFIX + uid)
+    job = json.loads(body)["data"]
+    assert job["name"] == "Keys" and job["type"] == "CdpReplicationVM"
+
+    uid = vspc.cdp(rpo_unit=7, last_period="absent", last_day="absent",
+                   cdp_omit=["rpo", "uniqueUid"],
+                   cdp_extra={"keepRestorePointsInDays": "2",
+                              "surprise": [1]})
+    _, body = get_path(conn, CDP_ONE + uid)
+    cdp = json.loads(body)["data"]
+    assert cdp["rpoUnit"] == 7
+    assert "lastPeriod" not in cdp and "lastDay" not in cdp
+    assert "rpo" not in cdp and "uniqueUid" not in cdp
+    assert cdp["keepRestorePointsInDays"] == "2" and cdp["surprise"] == [1]
+    uid = vspc.cdp(last_period=None, last_day={"maxDelay": -5})
+    _, body = get_path(conn, CDP_ONE + uid)
+    cdp = json.loads(body)["data"]
+    assert cdp["lastPeriod"] is None and cdp["lastDay"]["maxDelay"] == -5
+    uid = vspc.cdp(never_run=True)
+    _, body = get_path(conn, CDP_ONE + uid)
+    idle = json.loads(body)["data"]["lastPeriod"]
+    assert idle["successCount"] == 0 and idle["sla"] is None
+    assert idle["bottleneck"] == "NotDefined"
+    conn.close()
+
+
+@pytest.mark.parametrize("mode,want", [
+    ("absent", "no key"), ("null", None), ("empty", {"backupServerJob": None}),
+    ("job", "job")])
+def test_cdp_single_embedded(vspc, sim, certs, mode, want):
+    uid = vspc.cdp(name="Embedded", single_embedded=mode)
+    conn = client(sim, certs)
+    _, body = get_path(conn, CDP_ONE + uid)
+    conn.close()
+    cdp = json.loads(body)["data"]
+    if want == "no key":
+        assert "_embedded" not in cdp
+    elif want == "job":
+        job = cdp["_embedded"]["backupServerJob"]
+        assert job["instanceUid"] == uid and job["name"] == "Embedded"
+        assert job["type"] == "CdpReplicationVM"
+    else:
+        assert "_embedded" in cdp and cdp["_embedded"] == want
+
+
+def test_cdp_steps_and_hits(vspc, sim, certs):
+    uid = vspc.cdp(cdp=[{"error": {"status": 429, "message": "slow",
+                                   "type": "retryableLogical", "code": 429}}],
+                   name="Stepped")
+    conn = client(sim, certs)
+    statuses = [get_path(conn, CDP_ONE + uid)[0].status for _ in range(3)]
+    conn.close()
+    assert statuses == [429, 200, 200]
+    assert sim.hits(uid, "cdp") == 3 and sim.hits(uid, "job") == 0
+    sim.remove_job(uid)
+    conn = client(sim, certs)
+    assert get_path(conn, CDP_ONE + uid)[0].status == 404
+    conn.close()
+
+
+def test_cdp_collection_with_and_without_expand(vspc, sim, certs, fleet):
+    mine = str(uuid.uuid4())
+    f = fleet({"jobs": [{"uid": S.SEED_UID}], "cdp_jobs": [
+        {"uid": mine, "name": "Mine", "last_period": {"sla": 42}}],
+        "cdp_count": 6, "cdp_seed": 9})
+    conn = client(sim, certs)
+    bare = page_of(conn, CDP_COLLECTION)
+    assert bare["meta"]["pagingInfo"] == {"total": 7, "count": 7,
+                                          "offset": 0}
+    assert uids_of(bare) == [mine] + [S.cdp_uid(9, i) for i in range(6)]
+    for item in bare["data"]:
+        assert set(item) == CDP_ITEM_KEYS | {"_embedded"}
+        assert item["_embedded"] == {"backupServerJob": None}
+    assert bare["data"][0]["lastPeriod"]["sla"] == 42
+    full = page_of(conn, CDP_COLLECTION, "expand=BackupServerJob")
+    assert uids_of(full) == uids_of(bare)
+    for item in full["data"]:
+        job = item["_embedded"]["backupServerJob"]
+        assert job["instanceUid"] == item["instanceUid"]
+        assert job["type"] == "CdpReplicationVM"
+        assert set(job) == BSJ_KEYS_36
+    assert full["data"][0]["_embedded"]["backupServerJob"]["name"] == "Mine"
+    assert [sp["uid"] for sp in f.cdp_specs()] == uids_of(bare)
+    # the VM collection of that fleet: VM jobs only
+    assert uids_of(page_of(conn, S.COLLECTION_PATH)) == [S.SEED_UID]
+    conn.close()
+    reqs = vspc.requests()
+    assert [r["kind"] for r in reqs] == ["cdp", "cdp", "vm"]
+    assert [r["endpoint"] for r in reqs] == ["collection"] * 3
+    assert reqs[0]["expand"] is False and reqs[1]["expand"] is True
+    assert reqs[0]["uids"] == uids_of(bare)
+
+
+@pytest.mark.parametrize("mode,with_expand,without", [
+    (False, "no key", "no key"), ("absent", "no key", "no key"),
+    ("null", None, None), ("empty", {"backupServerJob": None},
+                           {"backupServerJob": None}),
+    ("job", "job", "job")])
+def test_cdp_collection_embedded_key(sim, certs, fleet, mode, with_expand,
+                                     without):
+    uid = str(uuid.uuid4())
+    fleet({"cdp_jobs": [{"uid": uid, "embedded": mode}]})
+    conn = client(sim, certs)
+    for query, want in (("expand=BackupServerJob", with_expand),
+                        ("", without)):
+        item = page_of(conn, CDP_COLLECTION, query)["data"][0]
+        if want == "no key":
+            assert "_embedded" not in item, (mode, query)
+        elif want == "job":
+            assert item["_embedded"]["backupServerJob"]["instanceUid"] == uid
+        else:
+            assert "_embedded" in item and item["_embedded"] == want
+    conn.close()
+
+
+def test_cdp_collection_filter_with_expand(sim, certs, fleet):
+    f = fleet({"cdp_count": 40, "cdp_seed": 10})
+    target = f.spec_at(17, kind="cdp")
+    conn = client(sim, certs)
+    flt = urllib.parse.quote(json.dumps([{
+        "property": "instanceUid", "operation": "equals",
+        "value": target["uid"]}]))
+    page = page_of(conn, CDP_COLLECTION,
+                   "expand=BackupServerJob&filter=" + flt)
+    assert uids_of(page) == [target["uid"]]
+    assert page["meta"]["pagingInfo"]["total"] == 1
+    job = page["data"][0]["_embedded"]["backupServerJob"]
+    assert job["instanceUid"] == target["uid"]
+    assert job["name"] == target["name"]
+    # a nested property of the policy
+    flt = urllib.parse.quote(json.dumps([{
+        "property": "lastPeriod.sla", "operation": "equals", "value": 100}]))
+    page = page_of(conn, CDP_COLLECTION, "limit=500&filter=" + flt)
+    want = [sp["uid"] for sp in f.cdp_specs()
+            if (sp.get("last_period") or {}).get("sla") == 100]
+    assert want and uids_of(page) == want
+    conn.close()
+
+
+def test_cdp_collection_paging(sim, certs, fleet):
+    f = fleet({"cdp_count": 1234, "cdp_seed": 11})
+    conn = client(sim, certs)
+    seen = []
+    for offset in (0, 500, 1000):
+        page = page_of(conn, CDP_COLLECTION, "limit=500&offset=%d" % offset)
+        assert page["meta"]["pagingInfo"] == {
+            "total": 1234, "count": len(page["data"]), "offset": offset}
+        seen += uids_of(page)
+    assert seen == [sp["uid"] for sp in f.cdp_specs()]
+    assert len(set(seen)) == 1234
+    assert page_of(conn, CDP_COLLECTION)["meta"]["pagingInfo"]["count"] == \
+        100  # the default limit
+    conn.close()
+
+
+@pytest.mark.parametrize("query,param", [
+    ("limit=0", "limit"), ("limit=501", "limit"), ("offset=-1", "offset"),
+    ("expand=Nope", "expand"), ("filter=%5Bnot%20json", "filter"),
+    ("filter=" + urllib.parse.quote(
+        '[{"property": "protectedVmCount", "operation": "equals", '
+        '"value": 1}]'), "filter"),  # a VM job's key, not a policy's
+])
+def test_cdp_collection_bad_queries_are_400(sim, certs, query, param):
+    conn = client(sim, certs)
+    resp, body = get_path(conn, CDP_COLLECTION + "?" + query)
+    conn.close()
+    assert resp.status == 400, body
+    err = json.loads(body)["errors"][0]
+    assert err["type"] == "logical" and err["parameterName"] == param
+
+
+def test_unknown_filter_property_is_400(sim, certs, fleet):
+    # it used to drop the connection without an answer
+    fleet({"count": 3})
+    conn = client(sim, certs)
+    flt = urllib.parse.quote(json.dumps([{
+        "property": "nope", "operation": "equals", "value": 1}]))
+    resp, body = get_path(conn, S.COLLECTION_PATH + "?filter=" + flt)
+    conn.close()
+    assert resp.status == 400
+    err = json.loads(body)["errors"][0]
+    assert err["parameterName"] == "filter" and "nope" in err["message"]
+
+
+def test_cdp_collection_per_server(sim, certs, fleet):
+    f = fleet({"cdp_count": 200, "cdp_seed": 12, "count": 50})
+    server = S.FLEET_SERVERS[2]
+    conn = client(sim, certs)
+    page = page_of(conn, S.collection_path("cdp", server),
+                   "limit=500&expand=BackupServerJob")
+    want = [sp["uid"] for sp in f.cdp_specs() if sp["server"] == server]
+    assert want and uids_of(page) == want
+    assert page["meta"]["pagingInfo"]["total"] == len(want)
+    assert {i["_embedded"]["backupServerJob"]["backupServerUid"]
+            for i in page["data"]} == {server}
+    assert page_of(conn, S.collection_path("cdp", S.ZERO_UUID))["data"] == []
+    conn.close()
+
+
+def test_cdp_fleet_generation(sim, certs, fleet):
+    a = S.Fleet({"cdp_count": 600, "cdp_seed": 13})
+    b = S.Fleet({"cdp_count": 600, "cdp_seed": 13})
+    specs = list(a.cdp_specs())
+    assert specs == list(b.cdp_specs())  # deterministic
+    assert [sp["uid"] for sp in S.Fleet(
+        {"cdp_count": 5, "cdp_seed": 14}).cdp_specs()] != [
+        sp["uid"] for sp in specs[:5]]
+    assert re.match(r"^CDP 00042 (SQL|Exchange|Web|File|DC|ERP)$",
+                    specs[42]["name"])
+    for i, sp in enumerate(specs):
+        assert sp["uid"] == "cdcd000d-0000-4000-8000-%012x" % i
+        assert UUID_RE.match(sp["uid"]) and str(uuid.UUID(sp["uid"])) == \
+            sp["uid"]
+    assert list(a.specs()) == []  # no VM jobs in that fleet
+    periods = [sp.get("last_period", "never") for sp in specs]
+    slas = {p["sla"] for p in periods if isinstance(p, dict)}
+    assert None in slas and 100 in slas and any(
+        s is not None and s < 90 for s in slas)
+    assert None in periods  # a few lastPeriod null
+    delays = [p["maxDelay"] for p in periods if isinstance(p, dict)]
+    assert None in delays and len({d for d in delays if d is not None}) > 20
+    assert {p.get("errorsCount", 0) for p in periods
+            if isinstance(p, dict)} - {0}
+    assert len({sp["status"] for sp in specs}) >= 5
+    assert len({(sp["rpo"], sp["rpo_unit"]) for sp in specs}) >= 4
+    # served by the single endpoints, not beyond the fleet
+    f = fleet({"cdp_count": 50, "cdp_seed": 13})
+    sp = f.spec_at(42, kind="cdp")
+    assert f.lookup_cdp(sp["uid"]) is sp and f.lookup(sp["uid"]) is None
+    conn = client(sim, certs)
+    resp, body = get_path(conn, CDP_ONE + sp["uid"])
+    assert resp.status == 200
+    cdp = json.loads(body)["data"]
+    assert (cdp["rpo"], cdp["rpoUnit"]) == (sp["rpo"], sp["rpo_unit"])
+    resp, body = get_path(conn, S.JOB_PREFIX + sp["uid"])
+    job = json.loads(body)["data"]
+    assert job["name"] == sp["name"] and job["type"] == "CdpReplicationVM"
+    for path in (CDP_ONE + S.cdp_uid(13, 50), S.JOB_PREFIX + S.cdp_uid(13, 50),
+                 S.API_PREFIX + sp["uid"]):
+        assert get_path(conn, path)[0].status == 404, path
+    conn.close()
+
+
+@pytest.mark.parametrize("api", SHAPE_APIS)
+def test_cdp_uids_per_version(vspc, sim, certs, fleet, api):
+    vspc_uid, bnr = str(uuid.uuid4()), str(uuid.uuid4())
+    vspc.cdp(uid=bnr, unique_uid=vspc_uid, single_embedded="job")
+    fleet({"cdp_jobs": [{"uid": bnr, "unique_uid": vspc_uid}]})
+    conn = client(sim, certs)
+    resp, body = vget(sim, certs, CDP_ONE + bnr, api, conn=conn)
+    assert resp.status == 200  # the B&R UID in the URL, always
+    one = json.loads(body)["data"]
+    check_uids(one, api, bnr, vspc_uid, "single")
+    check_uids(one["_embedded"]["backupServerJob"], api, bnr, vspc_uid,
+               "single embedded")
+    _, body = vget(sim, certs, CDP_COLLECTION + "?expand=BackupServerJob",
+                   api, conn=conn)
+    item = json.loads(body)["data"][0]
+    check_uids(item, api, bnr, vspc_uid, "item")
+    check_uids(item["_embedded"]["backupServerJob"], api, bnr, vspc_uid,
+               "embedded")
+    assert ("schedule" in item["_embedded"]["backupServerJob"]) == (
+        api in ("3.6.1", "3.6.2"))
+    conn.close()
+
+
+def test_cdp_served_by_vspc_8_0(view_for, certs):
+    v = view_for("8.0")
+    resp, body = vget(v.sim, certs, CDP_ONE + S.CDP_UID, "3.4")
+    assert resp.status == 200
+    assert "uniqueUid" not in json.loads(body)["data"]
+    resp, body = vget(v.sim, certs, CDP_COLLECTION, "3.4")
+    assert resp.status == 200 and len(json.loads(body)["data"]) == 4
+    resp, body = vget(v.sim, certs, CDP_COLLECTION, "3.5")
+    assert resp.status == 400  # 8.0 does not know 3.5, CDP or not
+    assert v.requests()[-1]["kind"] == "cdp"
+
+
+def test_standalone_cdp_fleet(certs, tmp_path):
+    tok = tmp_path / "tok"
+    tok.write_text("standalone-token\n")
+    with S.running(["--cert", certs["server_cert"], "--key",
+                    certs["server_key"], "--token-file", str(tok),
+                    "--cdp-fleet", "30", "--cdp-fleet-seed", "5"]) as (
+                        proc, port):
+        ctx = ssl.create_default_context(cafile=certs["ca"])
+        conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx,
+                                           timeout=10)
+        resp, body = get_path(conn, CDP_COLLECTION + "?limit=500",
+                              token="standalone-token")
+        page = json.loads(body)
+        assert page["meta"]["pagingInfo"]["total"] == 34
+        assert uids_of(page)[:2] == [S.CDP_UID, S.CDP_NO_SLA_UID]
+        assert uids_of(page)[4] == S.cdp_uid(5, 0)
+        resp, body = get_path(conn, CDP_ONE + S.CDP_NO_SLA_UID,
+                              token="standalone-token")
+        assert json.loads(body)["data"]["lastPeriod"]["sla"] is None
+        resp, body = get_path(conn, S.COLLECTION_PATH,
+                              token="standalone-token")
+        assert json.loads(body)["meta"]["pagingInfo"]["total"] == 5
+        conn.close()
+    assert proc.returncode == 0
+
+
+# --- collection misbehaviours, both collections ------------------------------
+
+def kind_fleet(kind, n=30, **keys):
+    """A fleet spec with n generated jobs (vm) or policies (cdp)."""
+    if kind == "vm":
+        return dict(keys, count=n, seed=31)
+    return dict(keys, cdp_count=n, cdp_seed=31)
+
+
+def kind_uid(kind, i):
+    return S.fleet_uid(31, i) if kind == "vm" else S.cdp_uid(31, i)
+
+
+def kind_path(kind):
+    return S.COLLECTION_PATH if kind == "vm" else CDP_COLLECTION
+
+
+KINDS = ["vm", "cdp"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_ignore_offset_with_expand(vspc, sim, certs, fleet, kind):
+    fleet(kind_fleet(kind, ignore_offset_with_expand=True))
+    conn = client(sim, certs)
+    page = page_of(conn, kind_path(kind),
+                   "limit=10&offset=10&expand=BackupServerJob")
+    assert uids_of(page) == [kind_uid(kind, i) for i in range(10)]
+    assert page["meta"]["pagingInfo"] == {"total": 30, "count": 10,
+                                          "offset": 0}
+    page = page_of(conn, kind_path(kind), "limit=10&offset=10")
+    assert uids_of(page) == [kind_uid(kind, i) for i in range(10, 20)]
+    assert page["meta"]["pagingInfo"]["offset"] == 10
+    conn.close()
+    r1, r2 = vspc.requests()
+    assert (r1["offset"], r1["offset_served"], r1["offset_echoed"]) == (
+        10, 0, 0)
+    assert r1["applied"] == ["ignore_offset_with_expand"]
+    assert (r2["offset"], r2["offset_served"], r2["offset_echoed"]) == (
+        10, 10, 10)
+    assert r2["applied"] == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("style,key", [("standard", "offset"),
+                                       ("skip", "skip")])
+def test_echo_offset(vspc, sim, certs, fleet, kind, style, key):
+    fleet(kind_fleet(kind, echo_offset={10: 3}, paging_style=style))
+    conn = client(sim, certs)
+    page = page_of(conn, kind_path(kind), "limit=10&offset=10")
+    assert page["meta"]["pagingInfo"][key] == 3
+    assert uids_of(page) == [kind_uid(kind, i) for i in range(10, 20)]
+    assert page_of(conn, kind_path(kind), "limit=10&offset=20")[
+        "meta"]["pagingInfo"][key] == 20
+    conn.close()
+    assert [r["offset_echoed"] for r in vspc.requests()] == [3, 20]
+    assert vspc.requests()[0]["applied"] == ["echo_offset"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_reorder_at(vspc, sim, certs, fleet, kind):
+    fleet(kind_fleet(kind, reorder_at={10: 7}))
+    conn = client(sim, certs)
+    pages = [uids_of(page_of(conn, kind_path(kind), "limit=10&offset=%d" % o))
+             for o in (0, 10, 20)]
+    again = uids_of(page_of(conn, kind_path(kind), "limit=10&offset=10"))
+    conn.close()
+    order = list(range(30))
+    random.Random(7).shuffle(order)
+    assert pages[0] == [kind_uid(kind, i) for i in range(10)]
+    assert pages[1] == [kind_uid(kind, i) for i in order[10:20]]
+    assert pages[2] == [kind_uid(kind, i) for i in order[20:30]]
+    assert again == pages[1]  # deterministic
+    walked = pages[0] + pages[1] + pages[2]
+    assert len(set(walked)) < 30  # items moved between pages
+    assert vspc.requests()[1]["applied"] == ["reorder_at"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_repeat_at(vspc, sim, certs, fleet, kind):
+    fleet(kind_fleet(kind, repeat_at={10: 3}))
+    conn = client(sim, certs)
+    p0 = page_of(conn, kind_path(kind), "limit=10&offset=0")
+    p1 = page_of(conn, kind_path(kind), "limit=10&offset=10")
+    conn.close()
+    assert uids_of(p1)[:3] == uids_of(p0)[-3:]
+    assert uids_of(p1)[3:] == [kind_uid(kind, i) for i in range(10, 20)]
+    assert p1["meta"]["pagingInfo"] == {"total": 30, "count": 13,
+                                        "offset": 10}
+    rec = vspc.requests()[1]
+    assert rec["uids"] == uids_of(p1) and rec["applied"] == ["repeat_at"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_shift_at(vspc, sim, certs, fleet, kind):
+    fleet(kind_fleet(kind, shift_at={10: 3}))
+    conn = client(sim, certs)
+    p1 = page_of(conn, kind_path(kind), "limit=10&offset=10")
+    conn.close()
+    assert uids_of(p1) == [kind_uid(kind, i) for i in range(7, 17)]
+    assert p1["meta"]["pagingInfo"] == {"total": 30, "count": 10,
+                                        "offset": 10}
+    assert vspc.requests()[0]["offset_served"] == 7
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_short_at(vspc, sim, certs, fleet, kind):
+    fleet(kind_fleet(kind, short_at={10: 4}))
+    conn = client(sim, certs)
+    p1 = page_of(conn, kind_path(kind), "limit=10&offset=10")
+    p2 = page_of(conn, kind_path(kind), "limit=10&offset=14")
+    conn.close()
+    assert uids_of(p1) == [kind_uid(kind, i) for i in range(10, 14)]
+    assert p1["meta"]["pagingInfo"] == {"total": 30, "count": 4,
+                                        "offset": 10}
+    assert uids_of(p2) == [kind_uid(kind, i) for i in range(14, 24)]
+    assert vspc.requests()[0]["items"] == 4
+
+
+def test_misbehave_in_limits_the_keys(sim, certs, fleet):
+    both = {"count": 30, "seed": 31, "cdp_count": 30, "cdp_seed": 31,
+            "short_at": {0: 2}, "stall_at": 20}
+    conn = client(sim, certs)
+    for mis, vm_len, cdp_len in ((None, 2, 2), (["cdp"], 10, 2),
+                                 ("vm", 2, 10)):
+        spec = dict(both) if mis is None else dict(both, misbehave_in=mis)
+        fleet(spec)
+        assert len(page_of(conn, S.COLLECTION_PATH, "limit=10")[
+            "data"]) == vm_len, mis
+        assert len(page_of(conn, CDP_COLLECTION, "limit=10")[
+            "data"]) == cdp_len, mis
+    with pytest.raises(ValueError):
+        S.Fleet({"misbehave_in": ["tape"]})
+    conn.close()
+
+
+def test_older_misbehaviours_on_the_cdp_collection(sim, certs, fleet):
+    conn = client(sim, certs)
+    fleet({"cdp_count": 20, "insert_at": {10: 1}})
+    p0 = page_of(conn, CDP_COLLECTION, "limit=10&offset=0")
+    p1 = page_of(conn, CDP_COLLECTION, "limit=10&offset=10")
+    assert uids_of(p0)[-1] == uids_of(p1)[0]
+    assert p1["meta"]["pagingInfo"]["total"] == 21
+    fleet({"cdp_count": 20, "stall_at": 10, "total_override": {0: 99},
+           "paging": "null"})
+    p0 = page_of(conn, CDP_COLLECTION, "limit=10")
+    assert p0["meta"] is None and len(p0["data"]) == 10
+    assert page_of(conn, CDP_COLLECTION, "limit=10&offset=10")["data"] == []
+    fleet({"cdp_count": 5, "pages": {0: {"error": {
+        "status": 520, "message": "m", "type": "unspecified", "code": 500}}},
+        "misbehave_in": ["cdp"]})
+    resp, _ = get_path(conn, CDP_COLLECTION)
+    assert resp.status == 520
+    assert get_path(conn, S.COLLECTION_PATH)[0].status == 200
+    conn.close()
+
+
+def test_new_misbehaviour_keys_are_checked():
+    for bad in ({"repeat_at": {0: -1}}, {"short_at": {"x": 1}},
+                {"echo_offsets": {}}):
+        with pytest.raises(ValueError):
+            S.Fleet(bad)
+
+
+# --- sort --------------------------------------------------------------------
+
+def sort_q(*exprs):
+    return "sort=" + urllib.parse.quote(json.dumps(list(exprs)))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_sort_by_instance_uid(vspc, sim, certs, fleet, kind):
+    uids = [str(uuid.uuid4()) for _ in range(25)]
+    key = "jobs" if kind == "vm" else "cdp_jobs"
+    fleet({key: [{"uid": u} for u in uids]})
+    conn = client(sim, certs)
+    asc = page_of(conn, kind_path(kind), "limit=500&" + sort_q(
+        {"property": "instanceUid", "direction": "ascending"}))
+    desc = page_of(conn, kind_path(kind), "limit=500&" + sort_q(
+        {"property": "instanceUid", "direction": "descending",
+         "collation": "ordinal"}))
+    plain = page_of(conn, kind_path(kind), "limit=500")
+    # sorted before paging: the second page of the sorted list
+    second = page_of(conn, kind_path(kind), "limit=10&offset=10&" + sort_q(
+        {"property": "instanceUid", "direction": "ascending"}))
+    conn.close()
+    assert uids_of(asc) == sorted(uids)
+    assert uids_of(desc) == sorted(uids, reverse=True)
+    assert uids_of(plain) == uids  # without sort: the fleet's order
+    assert uids_of(second) == sorted(uids)[10:20]
+    recs = vspc.requests()
+    assert recs[0]["sort"] == [{"property": "instanceUid",
+                                "direction": "ascending", "collation": None}]
+    assert recs[1]["sort"][0]["direction"] == "descending"
+    assert recs[2]["sort"] is None
+
+
+def test_sort_by_embedded_and_nested_properties(sim, certs, fleet):
+    names = ["delta", "Alpha", "charlie", "bravo"]
+    vm = [{"uid": str(uuid.uuid4()), "name": n} for n in names]
+    cdp = [{"uid": str(uuid.uuid4()), "name": n,
+            "last_period": {"sla": sla}}
+           for n, sla in zip(names, (50, None, 100, 75))]
+    fleet({"jobs": vm, "cdp_jobs": cdp})
+    conn = client(sim, certs)
+
+    def names_of(page):
+        return [i["_embedded"]["backupServerJob"]["name"]
+                for i in page["data"]]
+    by_name = {"property": "_embedded.backupServerJob.name",
+               "direction": "ascending"}
+    page = page_of(conn, S.COLLECTION_PATH,
+                   "expand=BackupServerJob&" + sort_q(by_name))
+    assert names_of(page) == ["Alpha", "bravo", "charlie", "delta"]
+    page = page_of(conn, S.COLLECTION_PATH, "expand=BackupServerJob&" +
+                   sort_q(dict(by_name, collation="ordinal")))
+    assert names_of(page) == ["Alpha", "bravo", "charlie", "delta"]
+    page = page_of(conn, CDP_COLLECTION, sort_q(
+        {"property": "lastPeriod.sla", "direction": "descending"}))
+    assert [i["lastPeriod"]["sla"] for i in page["data"]] == [
+        100, 75, 50, None]
+    page = page_of(conn, CDP_COLLECTION, sort_q(
+        {"property": "lastPeriod.sla", "direction": "ascending"}))
+    assert [i["lastPeriod"]["sla"] for i in page["data"]] == [
+        None, 50, 75, 100]
+    conn.close()
+
+
+def test_sort_several_expressions(sim, certs, fleet):
+    jobs = [{"uid": "%08x-0000-4000-8000-000000000000" % i,
+             "protected": p} for i, p in enumerate((3, 1, 3, 2, 1))]
+    fleet({"jobs": jobs})
+    conn = client(sim, certs)
+    page = page_of(conn, S.COLLECTION_PATH, sort_q(
+        {"property": "protectedVmCount", "direction": "ascending"},
+        {"property": "instanceUid", "direction": "descending"}))
+    conn.close()
+    assert [(i["protectedVmCount"], i["instanceUid"][:8])
+            for i in page["data"]] == [
+        (1, "00000004"), (1, "00000001"), (2, "00000003"), (3, "00000002"),
+        (3, "00000000")]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("value", [
+    "[not json", '{"property": "instanceUid", "direction": "ascending"}',
+    '[{"direction": "ascending"}]', '[{"property": "instanceUid"}]',
+    '[{"property": "instanceUid", "direction": "up"}]',
+    '[{"property": "instanceUid", "direction": "ascending", '
+    '"collation": "klingon"}]', '["instanceUid"]',
+    '[{"property": "nope", "direction": "ascending"}]'])
+def test_bad_sort_is_400(sim, certs, fleet, kind, value):
+    fleet(kind_fleet(kind, n=3))
+    conn = client(sim, certs)
+    resp, body = get_path(conn, kind_path(kind) + "?sort=" +
+                          urllib.parse.quote(value))
+    conn.close()
+    assert resp.status == 400, body
+    err = json.loads(body)["errors"][0]
+    assert err["type"] == "logical" and err["parameterName"] == "sort"
+    assert "sort" in err["message"]
+
+
+# --- the start/stop helpers -----------------------------------------------
+
+def test_start_process_and_stop_process(certs, tmp_path):
+    tok = tmp_path / "tok"
+    tok.write_text("helper-token\n")
+    proc, port = S.start_process(["--cert", certs["server_cert"], "--key",
+                                  certs["server_key"], "--token-file",
+                                  str(tok), "--log"])
+    assert isinstance(port, int) and port > 0 and proc.poll() is None
+    ctx = ssl.create_default_context(cafile=certs["ca"])
+    conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx,
+                                       timeout=10)
+    resp, _ = get_path(conn, S.JOB_PREFIX + S.SEED_UID,
+                       token="helper-token")
+    conn.close()
+    assert resp.status == 200
+    assert S.stop_process(proc) == 0
+    assert proc.poll() == 0
+    assert "vspc_sim: conn" in proc.sim_stderr  # --log went to stderr
+    assert S.stop_process(proc) == 0  # a second stop does no harm
+
+
+def test_start_process_failure_is_reported(certs):
+    with pytest.raises(RuntimeError) as info:
+        S.start_process(["--cert", certs["server_cert"]], timeout=20)
+    assert "--cert and --key are required" in str(info.value)
+    with pytest.raises(RuntimeError):
+        S.start_process(["--make-certs", os.devnull + "/x"], timeout=20)
+
+
+def test_running_stops_the_process(certs, tmp_path):
+    tok = tmp_path / "tok"
+    tok.write_text("helper-token\n")
+    with S.running(["--cert", certs["server_cert"], "--key",
+                    certs["server_key"], "--token-file", str(tok)]) as (
+                        proc, port):
+        assert proc.poll() is None
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    assert proc.returncode == 0
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+
+
+_MADE = []
+
+
+def test_make_sim(make_sim, certs, sim):
+    s = make_sim(server_version="8.1", defaults=False)
+    w = make_sim(cert="wrong_cert", key="wrong_key")
+    assert s.port not in (sim.port, w.port)
+    assert s.server_version == "8.1"
+    resp, _ = vget(s, certs, S.JOB_PREFIX + S.SEED_UID, "3.5.1",
+                   token=API_KEY)
+    assert resp.status == 404  # no built-in jobs; the session's API key
+    resp, _ = vget(s, certs, S.JOB_PREFIX + S.SEED_UID, "3.5.1",
+                   token=WRONG_TOKEN)
+    assert resp.status == 401
+    with pytest.raises(ssl.SSLCertVerificationError):
+        vget(w, certs, S.JOB_PREFIX + S.SEED_UID, "3.6")
+    _MADE.extend([s, w])
+
+
+def test_make_sim_stops_them_after_the_test():
+    # runs after test_make_sim
+    assert len(_MADE) == 2
+    for s in _MADE:
+        assert s.stopping.is_set()
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", s.port), timeout=5).close()
+
+
+def test_start_sim(certs):
+    s = S.start_sim(certs, token="own", defaults=False,
+                    fleet={"cdp_count": 2})
+    try:
+        resp, body = vget(s, certs, CDP_COLLECTION, "3.6", token="own")
+        assert resp.status == 200 and len(json.loads(body)["data"]) == 2
+    finally:
+        s.stop()

@@ -4,7 +4,8 @@ failed expectations combine.  The seed job protects 5 VMs."""
 import pytest
 
 import vspc_sim as S
-from e2e_util import assert_measured, assert_mismatch, assert_state, run_plugin
+from e2e_util import (assert_measured, assert_mismatch, assert_state,
+                      checks_named, run_json, run_plugin)
 
 # (warning, critical, expected state) for a count of 5.  None: not given.
 CASES = [
@@ -57,6 +58,12 @@ def test_ranges_on_seed_job(vspc, warn, crit, state):
     assert_state(run, state)
     assert_measured(run, 5, warn or "", crit or "")
     vspc.assert_one_exchange(run)
+    # the result tree: one sub-check for the count, in the state of the run
+    _, tree = run_json(vspc.args(S.SEED_UID, *extra))
+    (count,) = checks_named(tree, "protectedVmCount")
+    assert (tree["state"], count["state"]) == (state, state), tree
+    assert count["text"] == "protectedVmCount 5 (warning %s, critical %s)" % (
+        warn or "none", crit or "none"), count
 
 
 def test_long_options_and_equals_form(vspc):

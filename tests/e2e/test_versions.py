@@ -131,7 +131,9 @@ def test_fleet_on_every_server(view_for, tmp_path, version):
     v.settle()
     pages = [r for r in v.requests() if r["endpoint"] == "collection"
              and r.get("outcome") != "unsupported_version"]
-    assert [r["api_version"] for r in pages] == [AGREED[version]] * 3
+    # three pages of VM replication jobs, one (empty) of CDP policies
+    assert [r["api_version"] for r in pages] == [AGREED[version]] * 4
+    assert [r["kind"] for r in pages] == ["vm"] * 3 + ["cdp"]
 
 
 def test_pinned_version_is_sent_as_is_and_never_replaced(view_for, tmp_path):
@@ -491,6 +493,7 @@ def test_paging_info_with_only_what_the_walk_needs(vspc, fleet, style):
     _, counts, vms = fleet_expectation(list(f.specs()))
     run = run_plugin(vspc.fargs())
     assert_fleet(run, counts, vms)
-    pages = [r for r in vspc.requests() if r["endpoint"] == "collection"]
+    pages = [r for r in vspc.requests() if r["endpoint"] == "collection"
+             and r["kind"] == "vm"]
     assert [int(r["params"]["offset"][0]) for r in pages] == [0, 500, 1000]
     assert {r["paging_style"] for r in pages} == {style}

@@ -86,6 +86,9 @@ FLEET_TEST = "aaaaaaaa-0000-4000-8000-000000000003"
 FLEET_OTHER = "aaaaaaaa-0000-4000-8000-000000000004"
 FLEET_QUOTE = "aaaaaaaa-0000-4000-8000-000000000005"
 FLEET_EQUALS = "aaaaaaaa-0000-4000-8000-000000000006"
+CDP_OK = "cdcd0000-0000-4000-8000-0000000000c1"
+CDP_NO_SLA = "cdcd0000-0000-4000-8000-0000000000c2"
+ORG_E = "0e0e0e0e-1111-4222-8333-444444444444"
 
 FAILURE_LINES = ("vm-exch01: Processing finished with errors; will retry",
                  "vm-exch02: The network path was not found.")
@@ -113,6 +116,14 @@ def _jobs(sim):
          "org": ORG_D, "protected": 5},
         {"uid": FLEET_EQUALS, "name": "Replica a=b", "status": "Success",
          "org": ORG_D, "protected": 5},
+    ], "cdp_jobs": [
+        # CDP policies of an organization no fleet service selects
+        {"uid": CDP_OK, "kind": "cdp", "name": "CDP SQL cluster",
+         "status": "Success", "org": ORG_E,
+         "last_period": {"sla": 99, "maxDelay": 7}},
+        {"uid": CDP_NO_SLA, "kind": "cdp", "name": "CDP new policy",
+         "status": "Success", "org": ORG_E,
+         "last_period": {"sla": None, "maxDelay": None}},
     ]})
 
 
@@ -180,6 +191,21 @@ EXPECT = {
         absent=("Replica Test lab:protected_vms",
                 "Replica other tenant:protected_vms"),
         per_job=2),
+    "cdp-ok": Expect(
+        "OK",
+        [r"^'CDP SQL cluster' \(%s\) last session Success [0-9]+[smh]"
+         r".* ago, SLA 99%%, max delay 7s, 0 sync errors in the last period$"
+         % CDP_OK],
+        perf={"sla": r"99%;95:;90:;0;100", "max_delay": r"7s;;300;0;",
+              "sessions_error": r"0;;;0;", "last_run_age": AGE,
+              "time": SECONDS},
+        absent=("protected_vms",)),
+    "cdp-no-sla": Expect(
+        "WARNING",
+        [r"\(%s\)" % CDP_NO_SLA,
+         r"VSPC reports no SLA for the last period"],
+        perf={"sessions_success": r"[0-9]+;;;0;", "time": SECONDS},
+        absent=("sla", "max_delay")),
     "odd-names": Expect(
         "OK",
         [r"^2 jobs: 0 critical, 0 warning, 0 unknown, 2 ok$"],
@@ -270,8 +296,7 @@ def world(tmp_path_factory):
     secrets_dir = os.path.join(w.dir, "secrets")
     os.makedirs(secrets_dir, mode=0o700)
     w.token_file = _secret(secrets_dir, "vspc.token", TOKEN + "\n")
-    w.sim = vspc_sim.VspcSim(w.certs["server_cert"], w.certs["server_key"],
-                             token=TOKEN, api_keys=[API_KEY]).start()
+    w.sim = vspc_sim.start_sim(w.certs, token=TOKEN, api_keys=[API_KEY])
     w.port = w.sim.port
     _jobs(w.sim)
     # what --extra-opts=@FILE reads: the login, the CA and the port
@@ -573,6 +598,12 @@ def nagios_run(world):
                  "--perfdata-per-job" % (ORG_A, ORG_B),
         "odd-names": "check_vspc_replication_all_ini!--organization=%s "
                      "--perfdata-per-job" % ORG_D,
+        # CDP policies: the kind found out, and given
+        "cdp-ok": "check_vspc_replication!%s!%s --sla-warning=95: "
+                  "--sla-critical=90: --max-delay-critical=5m"
+                  % (CDP_OK, port_ca),
+        "cdp-no-sla": "check_vspc_replication_ini!%s!--kind=cdp "
+                      "--sla-critical=90:" % CDP_NO_SLA,
     }
     objects = [NAGIOS_COMMON_OBJECTS, """\
 define host {
@@ -699,7 +730,7 @@ def test_nagios_contrib_config_with_examples(world, tmp_path):
     cfg = nagios_main_cfg(d, [base, CONTRIB_NAGIOS, examples], world.user,
                           world.group)
     out = nagios_verify(cfg, engine_env(d), d)
-    assert re.search(r"Checked 3 services\.", out), out
+    assert re.search(r"Checked 4 services\.", out), out
 
     # single job and fleet, each with a token file or an ini; no secret
     commands = dict(re.findall(r"^\s*command_name\s+(\S+)\s*\n"
@@ -855,6 +886,16 @@ ICINGA2_SERVICES = {
                   "vspc_replication_organization": [ORG_D],
                   "vspc_replication_perfdata_per_job": True,
                   "vspc_replication_token_file": "@TOKEN_FILE@"},
+    # CDP policies: the new arguments of the CheckCommand
+    "cdp-ok": {"vspc_replication_job": CDP_OK,
+               "vspc_replication_token_file": "@TOKEN_FILE@",
+               "vspc_replication_sla_warning": "95:",
+               "vspc_replication_sla_critical": "90:",
+               "vspc_replication_max_delay_critical": "5m"},
+    "cdp-no-sla": {"vspc_replication_job": CDP_NO_SLA,
+                   "vspc_replication_kind": "cdp",
+                   "vspc_replication_token_file": "@TOKEN_FILE@",
+                   "vspc_replication_sla_critical": "90:"},
 }
 
 
@@ -1015,6 +1056,11 @@ def graphite_label(label):
     return re.sub(r"[ \\/]", "_", label).replace("::", ".")
 
 
+# What Icinga 2 2.13's PerfdataValue multiplies a value of these units by
+# (seen in the engine: 2949120KB is stored as 2949120000).
+ICINGA2_UNIT_SCALE = {"KB": 1000}
+
+
 @pytest.mark.parametrize("svc", ICINGA2_PARAMS)
 def test_icinga2_parses_every_perfdata_value(icinga2_run, svc):
     """Icinga 2's own perfdata parser (GraphiteWriter, in the debug log)
@@ -1029,10 +1075,12 @@ def test_icinga2_parses_every_perfdata_value(icinga2_run, svc):
     for label, value in perf.items():
         got = metrics.get(graphite_label(label))
         assert got is not None, "Icinga 2 dropped %r: %r" % (label, metrics)
-        assert got["value"] == pytest.approx(float(value.value)), \
+        # Icinga 2 normalises units it knows: KB (total_data) to bytes
+        scale = ICINGA2_UNIT_SCALE.get(value.uom, 1)
+        assert got["value"] == pytest.approx(float(value.value) * scale), \
             (label, value, got)
         if value.min:
-            assert got.get("min") == pytest.approx(float(value.min)), \
+            assert got.get("min") == pytest.approx(float(value.min) * scale), \
                 (label, value, got)
 
 
@@ -1075,6 +1123,9 @@ def test_icinga2_command_lines(icinga2_run):
     assert fleet[fleet.index("--exclude-name") + 1] == "*Test*", fleet
     assert "--all" in fleet and "--perfdata-per-job" in fleet, fleet
     assert "--job" not in fleet, fleet
+    cdp = cmd["cdp-no-sla"]
+    assert cdp[cdp.index("--kind") + 1] == "cdp", cdp
+    assert cdp[cdp.index("--sla-critical") + 1] == "90:", cdp
 
 
 def help_long_options():
@@ -1094,7 +1145,8 @@ def help_long_options():
 
 # Options of --help that have no place in the CheckCommand: the token goes
 # through VSPC_TOKEN, --list is not a check, help and version are not either.
-NOT_IN_CHECKCOMMAND = {"help", "version", "token", "list"}
+# --output-format=test-json is for the plugin's own tests.
+NOT_IN_CHECKCOMMAND = {"help", "version", "token", "list", "output-format"}
 
 
 def test_icinga2_contrib_config_with_examples(world, tmp_path):

@@ -29,7 +29,11 @@ static char *text_of(const uint8_t *data, size_t size)
 	return s;
 }
 
-#if FUZZ_TARGET == 5 /* fuzz_values: ranges, durations, timestamps */
+/* build.sh picks the target with -DFUZZ_TARGET=n; without it, say so
+ * rather than let the tests below read an unset macro as 0 (-Wundef) */
+#ifndef FUZZ_TARGET
+#error "build with -DFUZZ_TARGET=n, n from 5 to 8 (see build.sh)"
+#elif FUZZ_TARGET == 5 /* fuzz_values: ranges, durations, timestamps */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s = text_of(data, size);

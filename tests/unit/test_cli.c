@@ -56,6 +56,27 @@ static const struct cli_case cases[] = {
 	  CLI_USAGE_ERROR,
 	  "--api-version" },
 	{ { "-H", "vspc", "-j", SEED, "--api-version=auto" }, CLI_RUN, NULL },
+	{ { "-H", "vspc", "-j", SEED, "--kind=backup" }, CLI_USAGE_ERROR, "--kind" },
+	{ { "-H", "vspc", "-j", SEED, "--kind=cdp", "-w", "5" }, CLI_USAGE_ERROR, "--warning" },
+	{ { "-H", "vspc", "-j", SEED, "--kind=cdp", "--wan=yes" }, CLI_USAGE_ERROR, "--wan" },
+	{ { "-H", "vspc", "-j", SEED, "--kind=vm", "--sla-critical=90:" },
+	  CLI_USAGE_ERROR,
+	  "--sla-critical" },
+	{ { "-H", "vspc", "-j", SEED, "--kind=vm", "--rpo=15s" }, CLI_USAGE_ERROR, "--rpo" },
+	{ { "-H", "vspc", "-j", SEED, "--kind=cdp", "--sla-critical=90:", "--rpo=15s" },
+	  CLI_RUN,
+	  NULL },
+	{ { "-H", "vspc", "-j", SEED, "--sla-warning=9x" }, CLI_USAGE_ERROR, "--sla-warning" },
+	{ { "-H", "vspc", "-j", SEED, "--errors-critical=a" },
+	  CLI_USAGE_ERROR,
+	  "--errors-critical" },
+	{ { "-H", "vspc", "-j", SEED, "--max-delay-warning=soon" },
+	  CLI_USAGE_ERROR,
+	  "--max-delay-warning" },
+	{ { "-H", "vspc", "-j", SEED, "--rpo=0" }, CLI_USAGE_ERROR, "--rpo" },
+	{ { "-H", "vspc", "--all", "-w", "5", "--sla-critical=90:" }, CLI_RUN, NULL },
+	{ { "-H", "vspc", "--all", "--kind=cdp" }, CLI_RUN, NULL },
+	{ { "-H", "vspc", "-j", SEED, "--output-format=xml" }, CLI_USAGE_ERROR, "--output-format" },
 	{ { "-H", "vspc", "-j", SEED, "--api-version=3.6.2" }, CLI_RUN, NULL },
 	{ { "-H", "vspc/evil", "-j", SEED }, CLI_USAGE_ERROR, "--hostname" },
 	{ { "-H", "user@vspc", "-j", SEED }, CLI_USAGE_ERROR, "--hostname" },
@@ -154,15 +175,15 @@ static void test_values(void)
 
 	tap_ok(run(full, &cfg, err, sizeof err) == CLI_RUN, "every option together parses (%s)",
 	       err);
-	tap_str_eq(cfg.conn.host, "::1", "IPv6 brackets are removed");
+	tap_str_eq(cfg.conn.server.host, "::1", "IPv6 brackets are removed");
 	tap_ok(cfg.conn.server.port == 8443 && cfg.conn.ip_version == 6, "port and -6 are set");
-	tap_str_eq(cfg.policy.job_uid, SEED, "job UID is lower-cased");
-	tap_ok(cfg.policy.warning.set && strcmp(cfg.policy.warning.text, "10:") == 0 &&
-		   cfg.policy.critical.range.alert_inside,
+	tap_str_eq(cfg.target.uid, SEED, "job UID is lower-cased");
+	tap_ok(cfg.policy.vm.warning.set && strcmp(cfg.policy.vm.warning.text, "10:") == 0 &&
+		   cfg.policy.vm.critical.range.alert_inside,
 	       "ranges keep their text and meaning");
-	tap_ok(cfg.policy.wan == EXPECT_TRUE && cfg.policy.cloud == EXPECT_FALSE &&
-		   cfg.policy.source_wan.set && cfg.policy.source_wan.none &&
-		   !cfg.policy.target_wan.set,
+	tap_ok(cfg.policy.vm.wan == EXPECT_TRUE && cfg.policy.vm.cloud == EXPECT_FALSE &&
+		   cfg.policy.vm.source_wan.set && cfg.policy.vm.source_wan.none &&
+		   !cfg.policy.vm.target_wan.set,
 	       "expectations are recorded, unset ones stay unset");
 	tap_ok(cfg.timeout_seconds == 7 && cfg.timeout_state == STATE_CRITICAL,
 	       "timeout with state");
@@ -203,11 +224,11 @@ static void test_values(void)
 						      NULL };
 
 		run(health, &cfg, err, sizeof err);
-		tap_ok(!cfg.job_status && cfg.policy.max_age_warning == 129600 &&
-			   strcmp(cfg.policy.max_age_warning_text, "1d12h") == 0 &&
-			   cfg.policy.max_age_critical == 0 &&
-			   cfg.policy.never_run_state == STATE_CRITICAL &&
-			   cfg.policy.disabled_state == STATE_OK,
+		tap_ok(!cfg.job_status && cfg.policy.session.max_age_warning.seconds == 129600 &&
+			   strcmp(cfg.policy.session.max_age_warning.text, "1d12h") == 0 &&
+			   cfg.policy.session.max_age_critical.seconds == 0 &&
+			   cfg.policy.session.never_run_state == STATE_CRITICAL &&
+			   cfg.policy.session.disabled_state == STATE_OK,
 		       "job health options");
 	}
 	{
@@ -244,8 +265,8 @@ static void test_values(void)
 		tap_ok(cfg.mode == MODE_LIST_JSON, "--list wins over --all");
 		run(defaults, &cfg, err, sizeof err);
 		tap_ok(cfg.mode == MODE_SINGLE && cfg.job_status &&
-			   cfg.policy.never_run_state == STATE_WARNING &&
-			   cfg.policy.disabled_state == STATE_WARNING,
+			   cfg.policy.session.never_run_state == STATE_WARNING &&
+			   cfg.policy.session.disabled_state == STATE_WARNING,
 		       "health defaults: job status read, never-run and disabled WARNING");
 	}
 	{

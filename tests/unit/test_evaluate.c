@@ -22,20 +22,24 @@ static void set_uid(struct vspc_uid *u, const char *value)
 	snprintf(u->value, sizeof u->value, "%s", value);
 }
 
-static struct vspc_replication_job seed_job(void)
+/* the UID the tests ask for (-j) */
+static const char *const asked = SEED;
+
+static struct vspc_job seed_job(void)
 {
-	struct vspc_replication_job j;
+	struct vspc_job j;
 
 	memset(&j, 0, sizeof j);
-	set_uid(&j.instance_uid, SEED);
-	j.protected_vm_count.f.state = VSPC_FIELD_VALUE;
-	j.protected_vm_count.value = 5;
-	j.is_cloud_job.f.state = VSPC_FIELD_VALUE;
-	j.through_wan.f.state = VSPC_FIELD_VALUE;
-	set_uid(&j.cloud_host_uid, NULL);
-	set_uid(&j.target_host_uid, HOST);
-	set_uid(&j.source_wan_uid, WAN_A);
-	set_uid(&j.target_wan_uid, WAN_B);
+	j.kind = VSPC_KIND_VM;
+	set_uid(&j.ids.instance_uid, SEED);
+	j.vm.protected_vm_count.f.state = VSPC_FIELD_VALUE;
+	j.vm.protected_vm_count.value = 5;
+	j.vm.is_cloud_job.f.state = VSPC_FIELD_VALUE;
+	j.vm.through_wan.f.state = VSPC_FIELD_VALUE;
+	set_uid(&j.vm.cloud_host_uid, NULL);
+	set_uid(&j.vm.target_host_uid, HOST);
+	set_uid(&j.vm.source_wan_uid, WAN_A);
+	set_uid(&j.vm.target_wan_uid, WAN_B);
 	return j;
 }
 
@@ -44,7 +48,6 @@ static struct check_policy base_policy(void)
 	struct check_policy p;
 
 	memset(&p, 0, sizeof p);
-	snprintf(p.job_uid, sizeof p.job_uid, "%s", SEED);
 	p.mismatch_state = STATE_WARNING;
 	return p;
 }
@@ -67,159 +70,159 @@ static void expect_uid(struct expect_uid *e, const char *uid)
  * the summary must contain. */
 struct eval_case {
 	const char *name;
-	void (*adjust)(struct check_policy *p, struct vspc_replication_job *j);
+	void (*adjust)(struct check_policy *p, struct vspc_job *j);
 	enum state state;
 	const char *mention;
 	const char *perf;
 };
 
-static void no_change(struct check_policy *p, struct vspc_replication_job *j)
+static void no_change(struct check_policy *p, struct vspc_job *j)
 {
 	(void)p;
 	(void)j;
 }
-static void crit_10(struct check_policy *p, struct vspc_replication_job *j)
+static void crit_10(struct check_policy *p, struct vspc_job *j)
 {
 	(void)j;
-	set_range(&p->critical, "10:");
+	set_range(&p->vm.critical, "10:");
 }
-static void warn_10_crit_5(struct check_policy *p, struct vspc_replication_job *j)
+static void warn_10_crit_5(struct check_policy *p, struct vspc_job *j)
 {
 	(void)j;
-	set_range(&p->warning, "10:");
-	set_range(&p->critical, "5:");
+	set_range(&p->vm.warning, "10:");
+	set_range(&p->vm.critical, "5:");
 }
-static void crit_inside(struct check_policy *p, struct vspc_replication_job *j)
+static void crit_inside(struct check_policy *p, struct vspc_job *j)
 {
 	(void)j;
-	set_range(&p->critical, "@5:5");
+	set_range(&p->vm.critical, "@5:5");
 }
-static void both_alert(struct check_policy *p, struct vspc_replication_job *j)
+static void both_alert(struct check_policy *p, struct vspc_job *j)
 {
 	(void)j;
-	set_range(&p->warning, "~:4");
-	set_range(&p->critical, "~:4");
+	set_range(&p->vm.warning, "~:4");
+	set_range(&p->vm.critical, "~:4");
 }
-static void wan_yes(struct check_policy *p, struct vspc_replication_job *j)
+static void wan_yes(struct check_policy *p, struct vspc_job *j)
 {
 	(void)j;
-	p->wan = EXPECT_TRUE;
+	p->vm.wan = EXPECT_TRUE;
 }
-static void wan_no(struct check_policy *p, struct vspc_replication_job *j)
+static void wan_no(struct check_policy *p, struct vspc_job *j)
 {
 	(void)j;
-	p->wan = EXPECT_FALSE;
+	p->vm.wan = EXPECT_FALSE;
 }
-static void wan_yes_critical(struct check_policy *p, struct vspc_replication_job *j)
+static void wan_yes_critical(struct check_policy *p, struct vspc_job *j)
 {
 	(void)j;
-	p->wan = EXPECT_TRUE;
+	p->vm.wan = EXPECT_TRUE;
 	p->mismatch_state = STATE_CRITICAL;
 }
-static void source_none(struct check_policy *p, struct vspc_replication_job *j)
+static void source_none(struct check_policy *p, struct vspc_job *j)
 {
 	(void)j;
-	expect_uid(&p->source_wan, NULL);
+	expect_uid(&p->vm.source_wan, NULL);
 }
-static void source_match(struct check_policy *p, struct vspc_replication_job *j)
+static void source_match(struct check_policy *p, struct vspc_job *j)
 {
 	(void)j;
-	expect_uid(&p->source_wan, WAN_A);
+	expect_uid(&p->vm.source_wan, WAN_A);
 }
-static void cloud_host_none(struct check_policy *p, struct vspc_replication_job *j)
+static void cloud_host_none(struct check_policy *p, struct vspc_job *j)
 {
 	(void)j;
-	expect_uid(&p->cloud_host, NULL);
+	expect_uid(&p->vm.cloud_host, NULL);
 }
-static void cloud_host_set(struct check_policy *p, struct vspc_replication_job *j)
+static void cloud_host_set(struct check_policy *p, struct vspc_job *j)
 {
 	(void)j;
-	expect_uid(&p->cloud_host, HOST);
+	expect_uid(&p->vm.cloud_host, HOST);
 }
-static void cloud_job(struct check_policy *p, struct vspc_replication_job *j)
+static void cloud_job(struct check_policy *p, struct vspc_job *j)
 {
-	p->cloud = EXPECT_TRUE;
-	expect_uid(&p->target_host, ZERO);
-	expect_uid(&p->cloud_host, WAN_B);
-	j->is_cloud_job.value = true;
-	set_uid(&j->target_host_uid, ZERO);
-	set_uid(&j->cloud_host_uid, WAN_B);
+	p->vm.cloud = EXPECT_TRUE;
+	expect_uid(&p->vm.target_host, ZERO);
+	expect_uid(&p->vm.cloud_host, WAN_B);
+	j->vm.is_cloud_job.value = true;
+	set_uid(&j->vm.target_host_uid, ZERO);
+	set_uid(&j->vm.cloud_host_uid, WAN_B);
 }
-static void threshold_and_mismatch(struct check_policy *p, struct vspc_replication_job *j)
-{
-	(void)j;
-	set_range(&p->critical, "6:");
-	p->wan = EXPECT_TRUE;
-}
-static void two_mismatches(struct check_policy *p, struct vspc_replication_job *j)
+static void threshold_and_mismatch(struct check_policy *p, struct vspc_job *j)
 {
 	(void)j;
-	p->cloud = EXPECT_TRUE;
-	expect_uid(&p->target_wan, WAN_A);
+	set_range(&p->vm.critical, "6:");
+	p->vm.wan = EXPECT_TRUE;
 }
-static void count_missing(struct check_policy *p, struct vspc_replication_job *j)
+static void two_mismatches(struct check_policy *p, struct vspc_job *j)
+{
+	(void)j;
+	p->vm.cloud = EXPECT_TRUE;
+	expect_uid(&p->vm.target_wan, WAN_A);
+}
+static void count_missing(struct check_policy *p, struct vspc_job *j)
 {
 	(void)p;
-	j->protected_vm_count.f.state = VSPC_FIELD_ABSENT;
+	j->vm.protected_vm_count.f.state = VSPC_FIELD_ABSENT;
 }
-static void count_null(struct check_policy *p, struct vspc_replication_job *j)
+static void count_null(struct check_policy *p, struct vspc_job *j)
 {
 	(void)p;
-	j->protected_vm_count.f.state = VSPC_FIELD_NULL;
+	j->vm.protected_vm_count.f.state = VSPC_FIELD_NULL;
 }
-static void count_invalid(struct check_policy *p, struct vspc_replication_job *j)
+static void count_invalid(struct check_policy *p, struct vspc_job *j)
 {
 	(void)p;
-	j->protected_vm_count.f.state = VSPC_FIELD_INVALID;
-	snprintf(j->protected_vm_count.f.problem, sizeof j->protected_vm_count.f.problem,
+	j->vm.protected_vm_count.f.state = VSPC_FIELD_INVALID;
+	snprintf(j->vm.protected_vm_count.f.problem, sizeof j->vm.protected_vm_count.f.problem,
 		 "is string, expected an integer");
 }
-static void wan_missing(struct check_policy *p, struct vspc_replication_job *j)
+static void wan_missing(struct check_policy *p, struct vspc_job *j)
 {
-	p->wan = EXPECT_TRUE;
-	j->through_wan.f.state = VSPC_FIELD_ABSENT;
+	p->vm.wan = EXPECT_TRUE;
+	j->vm.through_wan.f.state = VSPC_FIELD_ABSENT;
 }
-static void unchecked_field_invalid(struct check_policy *p, struct vspc_replication_job *j)
+static void unchecked_field_invalid(struct check_policy *p, struct vspc_job *j)
 {
 	(void)p;
-	j->through_wan.f.state = VSPC_FIELD_INVALID;
+	j->vm.through_wan.f.state = VSPC_FIELD_INVALID;
 }
-static void target_host_null(struct check_policy *p, struct vspc_replication_job *j)
+static void target_host_null(struct check_policy *p, struct vspc_job *j)
 {
-	expect_uid(&p->target_host, HOST);
-	set_uid(&j->target_host_uid, NULL);
+	expect_uid(&p->vm.target_host, HOST);
+	set_uid(&j->vm.target_host_uid, NULL);
 }
-static void source_wan_missing(struct check_policy *p, struct vspc_replication_job *j)
+static void source_wan_missing(struct check_policy *p, struct vspc_job *j)
 {
-	expect_uid(&p->source_wan, NULL);
-	j->source_wan_uid.f.state = VSPC_FIELD_ABSENT;
+	expect_uid(&p->vm.source_wan, NULL);
+	j->vm.source_wan_uid.f.state = VSPC_FIELD_ABSENT;
 }
-static void other_job(struct check_policy *p, struct vspc_replication_job *j)
-{
-	(void)p;
-	set_uid(&j->instance_uid, WAN_A);
-}
-static void unique_uid_matches(struct check_policy *p, struct vspc_replication_job *j)
+static void other_job(struct check_policy *p, struct vspc_job *j)
 {
 	(void)p;
-	set_uid(&j->instance_uid, WAN_A);
-	set_uid(&j->unique_uid, SEED);
+	set_uid(&j->ids.instance_uid, WAN_A);
 }
-static void original_uid_matches(struct check_policy *p, struct vspc_replication_job *j)
+static void unique_uid_matches(struct check_policy *p, struct vspc_job *j)
 {
 	(void)p;
-	set_uid(&j->instance_uid, WAN_A);
-	set_uid(&j->original_uid, SEED);
+	set_uid(&j->ids.instance_uid, WAN_A);
+	set_uid(&j->ids.unique_uid, SEED);
 }
-static void zero_vms(struct check_policy *p, struct vspc_replication_job *j)
-{
-	set_range(&p->critical, "1:");
-	j->protected_vm_count.value = 0;
-}
-static void one_vm(struct check_policy *p, struct vspc_replication_job *j)
+static void original_uid_matches(struct check_policy *p, struct vspc_job *j)
 {
 	(void)p;
-	j->protected_vm_count.value = 1;
+	set_uid(&j->ids.instance_uid, WAN_A);
+	set_uid(&j->ids.original_uid, SEED);
+}
+static void zero_vms(struct check_policy *p, struct vspc_job *j)
+{
+	set_range(&p->vm.critical, "1:");
+	j->vm.protected_vm_count.value = 0;
+}
+static void one_vm(struct check_policy *p, struct vspc_job *j)
+{
+	(void)p;
+	j->vm.protected_vm_count.value = 1;
 }
 
 static const struct eval_case cases[] = {
@@ -369,7 +372,7 @@ static void test_sessions(void)
 	for (size_t i = 0; i < sizeof session_cases / sizeof session_cases[0]; i++) {
 		const struct session_case *c = &session_cases[i];
 		struct check_policy p = base_policy();
-		struct vspc_replication_job j = seed_job();
+		struct vspc_job j = seed_job();
 		struct vspc_job_session js = seed_session();
 		struct result res;
 
@@ -379,14 +382,14 @@ static void test_sessions(void)
 			js.last_end_time.f.state = VSPC_FIELD_NULL;
 		else
 			js.last_end_time.epoch = NOW - c->end_age;
-		p.max_age_warning = c->warn_age;
-		p.max_age_warning_text = c->warn_age == 93600 ? "26h" : "1h";
-		p.max_age_critical = c->crit_age;
-		p.max_age_critical_text = "2d";
-		p.never_run_state = c->never_run;
-		p.disabled_state = c->disabled;
+		p.session.max_age_warning.seconds = c->warn_age;
+		p.session.max_age_warning.text = c->warn_age == 93600 ? "26h" : "1h";
+		p.session.max_age_critical.seconds = c->crit_age;
+		p.session.max_age_critical.text = "2d";
+		p.session.never_run_state = c->never_run;
+		p.session.disabled_state = c->disabled;
 		result_init(&res, 1);
-		evaluate_job(&p, &j, &js, NOW, &res);
+		evaluate_job(&p, asked, &j, &js, NOW, &res);
 		tap_ok(res.state == c->want, "session %s: state %s (got %s: '%s')", c->name,
 		       state_name(c->want), state_name(res.state), buf_str(&res.summary));
 		tap_ok(strstr(buf_str(&res.summary), c->mention) != NULL,
@@ -398,19 +401,19 @@ static void test_sessions(void)
 static void test_session_output(void)
 {
 	struct check_policy p = base_policy();
-	struct vspc_replication_job j = seed_job();
+	struct vspc_job j = seed_job();
 	struct vspc_job_session js = seed_session();
 	struct result res;
 
-	p.max_age_warning = 93600;
-	p.max_age_warning_text = "26h";
+	p.session.max_age_warning.seconds = 93600;
+	p.session.max_age_warning.text = "26h";
 	set_status(&js, "Failed", VSPC_STATUS_FAILED);
 	js.failure_message.f.state = VSPC_FIELD_VALUE;
 	js.failure_message.len =
 	    (size_t)snprintf(js.failure_message.value, sizeof js.failure_message.value,
 			     "Error: disk full\r\nProcessing vm01 failed\r\n");
 	result_init(&res, 0);
-	evaluate_job(&p, &j, &js, NOW, &res);
+	evaluate_job(&p, asked, &j, &js, NOW, &res);
 	tap_str_eq(
 	    buf_str(&res.perfdata),
 	    "protected_vms=5;;;0; last_run_age=10800s;93600;;0; last_duration=754s;;;0; transferred=123456789B;;;0;",
@@ -425,7 +428,7 @@ static void test_session_output(void)
 	js.transferred_data.f.state = VSPC_FIELD_ABSENT;
 	result_init(&res, 0);
 	p = base_policy();
-	evaluate_job(&p, &j, &js, NOW, &res);
+	evaluate_job(&p, asked, &j, &js, NOW, &res);
 	tap_str_eq(buf_str(&res.perfdata), "protected_vms=5;;;0;",
 		   "unknown session values give no perfdata");
 	result_free(&res);
@@ -434,16 +437,16 @@ static void test_session_output(void)
 	js.last_end_time.f.state = VSPC_FIELD_INVALID;
 	snprintf(js.last_end_time.f.problem, sizeof js.last_end_time.f.problem,
 		 "is not an RFC 3339 date-time with offset");
-	p.max_age_warning = 93600;
+	p.session.max_age_warning.seconds = 93600;
 	result_init(&res, 0);
-	evaluate_job(&p, &j, &js, NOW, &res);
+	evaluate_job(&p, asked, &j, &js, NOW, &res);
 	tap_ok(res.state == STATE_UNKNOWN &&
 		   strstr(buf_str(&res.summary), "lastEndTime is not an RFC 3339") != NULL,
 	       "a bad lastEndTime is UNKNOWN when ages are checked ('%s')", buf_str(&res.summary));
 	result_free(&res);
 	result_init(&res, 0);
 	p = base_policy();
-	evaluate_job(&p, &j, &js, NOW, &res);
+	evaluate_job(&p, asked, &j, &js, NOW, &res);
 	tap_ok(res.state == STATE_UNKNOWN && strstr(buf_str(&res.summary), "lastEndTime"),
 	       "and also when they are not: the age is shown");
 	result_free(&res);
@@ -452,7 +455,7 @@ static void test_session_output(void)
 	js.status_text.f.state = VSPC_FIELD_ABSENT;
 	result_init(&res, 0);
 	p = base_policy();
-	evaluate_job(&p, &j, &js, NOW, &res);
+	evaluate_job(&p, asked, &j, &js, NOW, &res);
 	tap_ok(res.state == STATE_UNKNOWN &&
 		   strstr(buf_str(&res.summary), "status is missing") != NULL,
 	       "a missing status is UNKNOWN");
@@ -462,7 +465,7 @@ static void test_session_output(void)
 	set_uid(&js.instance_uid, WAN_A);
 	result_init(&res, 0);
 	p = base_policy();
-	evaluate_job(&p, &j, &js, NOW, &res);
+	evaluate_job(&p, asked, &j, &js, NOW, &res);
 	tap_ok(res.state == STATE_UNKNOWN &&
 		   strstr(buf_str(&res.summary), "session answer describes job " WAN_A) != NULL,
 	       "a session answer for another job is refused");
@@ -473,7 +476,7 @@ static void test_session_output(void)
 	set_uid(&js.original_uid, SEED);  /* and the B&R UID asked for */
 	result_init(&res, 0);
 	p = base_policy();
-	evaluate_job(&p, &j, &js, NOW, &res);
+	evaluate_job(&p, asked, &j, &js, NOW, &res);
 	tap_ok(res.state == STATE_OK,
 	       "a session answer naming the job in originalUid is its own "
 	       "(API 3.5) ('%s')",
@@ -486,10 +489,10 @@ static void test_session_output(void)
 	snprintf(js.last_end_time.text, sizeof js.last_end_time.text, "0001-01-01T00:00:00");
 	result_init(&res, 1);
 	p = base_policy();
-	p.max_age_critical = 3600;
-	p.max_age_critical_text = "1h";
-	p.never_run_state = STATE_WARNING;
-	evaluate_job(&p, &j, &js, NOW, &res);
+	p.session.max_age_critical.seconds = 3600;
+	p.session.max_age_critical.text = "1h";
+	p.session.never_run_state = STATE_WARNING;
+	evaluate_job(&p, asked, &j, &js, NOW, &res);
 	tap_ok(res.state == STATE_WARNING &&
 		   strstr(buf_str(&res.summary), "no session has ended yet") != NULL &&
 		   strstr(buf_str(&res.long_output), "0001-01-01T00:00:00 is a placeholder") !=
@@ -505,7 +508,7 @@ static void test_session_output(void)
 	snprintf(js.last_end_time.text, sizeof js.last_end_time.text, "2024-07-18T01:37:51");
 	result_init(&res, 1);
 	p = base_policy();
-	evaluate_job(&p, &j, &js, NOW, &res);
+	evaluate_job(&p, asked, &j, &js, NOW, &res);
 	tap_ok(res.state == STATE_OK &&
 		   strstr(buf_str(&res.long_output), "has no UTC offset: read as UTC") != NULL,
 	       "an end time without offset is noted under -v");
@@ -514,18 +517,18 @@ static void test_session_output(void)
 	js = seed_session();
 	js.name.f.state = VSPC_FIELD_ABSENT;
 	p = base_policy();
-	p.job_uid[0] = '\0'; /* fleet mode names jobs by their own UID */
 	result_init(&res, 0);
-	evaluate_job(&p, &j, &js, NOW, &res);
+	/* a walk names jobs by their own UID, outside the summary */
+	evaluate_job(&p, NULL, &j, &js, NOW, &res);
 	tap_ok(strcmp(buf_str(&res.summary), "last session Success 3h 0m ago, protects 5 VMs") == 0,
 	       "fleet mode leaves the job's name out of the summary ('%s')", buf_str(&res.summary));
 	{
 		char subject[128];
 
-		evaluate_subject(subject, sizeof subject, &p, &j, &js);
+		evaluate_subject(subject, sizeof subject, asked, &j, &js);
 		tap_str_eq(subject, "job " SEED, "without a name the job is named by its UID");
 		js = seed_session();
-		evaluate_subject(subject, sizeof subject, &p, &j, &js);
+		evaluate_subject(subject, sizeof subject, asked, &j, &js);
 		tap_str_eq(subject, "'SQL to DR' (" SEED ")", "with a name, by name and UID");
 	}
 	result_free(&res);
@@ -533,7 +536,7 @@ static void test_session_output(void)
 	js.transferred_data.value = 9007199254740993LL;
 	p = base_policy();
 	result_init(&res, 0);
-	evaluate_job(&p, &j, &js, NOW, &res);
+	evaluate_job(&p, asked, &j, &js, NOW, &res);
 	tap_ok(strstr(buf_str(&res.perfdata), "transferred=9007199254740993B;") != NULL,
 	       "transferred bytes beyond 2^53 stay exact ('%s')", buf_str(&res.perfdata));
 	result_free(&res);
@@ -544,12 +547,12 @@ int main(void)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const struct eval_case *c = &cases[i];
 		struct check_policy p = base_policy();
-		struct vspc_replication_job j = seed_job();
+		struct vspc_job j = seed_job();
 		struct result res;
 
 		c->adjust(&p, &j);
 		result_init(&res, 1);
-		evaluate_job(&p, &j, NULL, 0, &res);
+		evaluate_job(&p, asked, &j, NULL, 0, &res);
 		tap_ok(res.state == c->state, "%s: state %s (got %s)", c->name,
 		       state_name(c->state), state_name(res.state));
 		tap_ok(strstr(buf_str(&res.summary), c->mention) != NULL,

@@ -287,6 +287,68 @@ static void test_escape(void)
 	buf_free(&b);
 }
 
+/* json_append_string() at the cap is all or nothing: for every cap from "the
+ * buffer is already full" up to one byte short of the whole string, the
+ * append fails and leaves the buffer exactly as before, NUL-terminated (no
+ * opening quote, no part of the text); the exact length fits. The text has a
+ * two-byte and a six-byte escape, so some caps cut through each of them. */
+static void test_escape_at_cap(void)
+{
+	static const char prefix[] = "{\"name\":";
+	static const char raw[] = "ab\"c\001d";
+	static const char want[] = "{\"name\":\"ab\\\"c\\u0001d\"";
+	const size_t plen = sizeof prefix - 1;
+	struct buf b;
+	enum buf_error rc;
+
+	for (size_t cap = plen; cap < sizeof want - 1; cap++) {
+		buf_init(&b, cap);
+		(void)buf_append_str(&b, prefix);
+		rc = json_append_string(&b, raw, sizeof raw - 1);
+		tap_ok(rc == BUF_TOO_BIG && b.len == plen && memcmp(b.data, prefix, plen) == 0 &&
+			   b.data[plen] == '\0',
+		       "a cap %zu byte(s) below the whole string leaves the buffer as it was",
+		       sizeof want - 1 - cap);
+		buf_free(&b);
+	}
+	buf_init(&b, sizeof want - 1);
+	(void)buf_append_str(&b, prefix);
+	rc = json_append_string(&b, raw, sizeof raw - 1);
+	tap_ok(rc == BUF_OK, "a string that fills the buffer to the cap exactly is appended");
+	tap_str_eq(buf_str(&b), want, "and is escaped and closed");
+	rc = json_append_string(&b, "", 0);
+	tap_ok(rc == BUF_TOO_BIG && strcmp(buf_str(&b), want) == 0,
+	       "even an empty string does not fit in a full buffer, and changes nothing");
+	buf_free(&b);
+	buf_init(&b, 1);
+	rc = json_append_string(&b, "", 0);
+	tap_ok(rc == BUF_TOO_BIG && b.len == 0 && strcmp(buf_str(&b), "") == 0,
+	       "an empty buffer one byte short of \"\" stays empty");
+	buf_free(&b);
+}
+
+static void test_truncate(void)
+{
+	struct buf b;
+
+	buf_init(&b, 16);
+	(void)buf_append_str(&b, "abcdef");
+	buf_truncate(&b, 10);
+	tap_ok(b.len == 6 && strcmp(buf_str(&b), "abcdef") == 0,
+	       "buf_truncate() past the length changes nothing");
+	buf_truncate(&b, 2);
+	tap_ok(b.len == 2 && strcmp(buf_str(&b), "ab") == 0 && b.data[2] == '\0',
+	       "buf_truncate() cuts back and keeps the NUL");
+	tap_ok(buf_append_str(&b, "xyz") == BUF_OK && strcmp(buf_str(&b), "abxyz") == 0,
+	       "appends continue from the cut");
+	buf_truncate(&b, 0);
+	tap_ok(b.len == 0 && strcmp(buf_str(&b), "") == 0, "buf_truncate() to 0 empties it");
+	buf_free(&b);
+	buf_truncate(&b, 0);
+	tap_ok(b.len == 0 && strcmp(buf_str(&b), "") == 0,
+	       "buf_truncate() of a buffer never appended to is harmless");
+}
+
 int main(void)
 {
 	test_parse_cases();
@@ -294,5 +356,7 @@ int main(void)
 	test_getters();
 	test_stream();
 	test_escape();
+	test_escape_at_cap();
+	test_truncate();
 	return tap_done();
 }

@@ -1,9 +1,18 @@
 /* Decoding VSPC answers: envelopes, field states, error bodies, URLs. */
 #include "autoconfig.h"
 
+#include "envelope.h"
+#include "fields.h"
 #include "json.h"
+#include "kinds.h"
 #include "tap.h"
 #include "vspc.h"
+
+static enum vspc_error decode_vm(const char *body, size_t len, struct vspc_job *job, char *err,
+				 size_t errlen)
+{
+	return kind_decode_answer(&kind_vm, body, len, job, err, errlen);
+}
 
 #define SEED      "bc04d2e5-dd4c-4f85-af0e-424106a32a75"
 #define ENV(data) "{\"data\": " data ", \"meta\": null, \"errors\": null}"
@@ -18,23 +27,22 @@ static const char seed_body[] =
 
 static void test_seed(void)
 {
-	struct vspc_replication_job job;
+	struct vspc_job job;
 	char err[256] = "";
-	enum vspc_error rc =
-	    vspc_decode_replication_job(seed_body, strlen(seed_body), &job, err, sizeof err);
+	enum vspc_error rc = decode_vm(seed_body, strlen(seed_body), &job, err, sizeof err);
 
 	tap_ok(rc == VSPC_OK, "seed job decodes (%s)", err);
-	tap_str_eq(job.instance_uid.value, SEED, "instanceUid is kept in lower case");
-	tap_ok(job.protected_vm_count.f.state == VSPC_FIELD_VALUE &&
-		   job.protected_vm_count.value == 5,
+	tap_str_eq(job.ids.instance_uid.value, SEED, "instanceUid is kept in lower case");
+	tap_ok(job.vm.protected_vm_count.f.state == VSPC_FIELD_VALUE &&
+		   job.vm.protected_vm_count.value == 5,
 	       "protectedVmCount is 5");
-	tap_ok(job.is_cloud_job.f.state == VSPC_FIELD_VALUE && !job.is_cloud_job.value,
+	tap_ok(job.vm.is_cloud_job.f.state == VSPC_FIELD_VALUE && !job.vm.is_cloud_job.value,
 	       "isCloudJob false");
-	tap_ok(job.cloud_host_uid.f.state == VSPC_FIELD_NULL, "cloudHostUid null");
-	tap_ok(job.unique_uid.f.state == VSPC_FIELD_ABSENT, "uniqueUid absent");
-	tap_ok(job.through_wan.f.state == VSPC_FIELD_VALUE && !job.through_wan.value,
+	tap_ok(job.vm.cloud_host_uid.f.state == VSPC_FIELD_NULL, "cloudHostUid null");
+	tap_ok(job.ids.unique_uid.f.state == VSPC_FIELD_ABSENT, "uniqueUid absent");
+	tap_ok(job.vm.through_wan.f.state == VSPC_FIELD_VALUE && !job.vm.through_wan.value,
 	       "throughWanAccelerators false");
-	tap_str_eq(job.source_wan_uid.value, "11111111-2222-3333-4444-555555555555",
+	tap_str_eq(job.vm.source_wan_uid.value, "11111111-2222-3333-4444-555555555555",
 		   "source WAN UID");
 }
 
@@ -60,9 +68,9 @@ static const struct {
 static void test_envelopes(void)
 {
 	for (size_t i = 0; i < sizeof envelope_cases / sizeof envelope_cases[0]; i++) {
-		struct vspc_replication_job job;
+		struct vspc_job job;
 		char err[256] = "";
-		enum vspc_error rc = vspc_decode_replication_job(
+		enum vspc_error rc = decode_vm(
 		    envelope_cases[i].body, strlen(envelope_cases[i].body), &job, err, sizeof err);
 
 		tap_ok(rc == envelope_cases[i].err &&
@@ -97,15 +105,16 @@ static void test_count_field(void)
 {
 	for (size_t i = 0; i < sizeof count_cases / sizeof count_cases[0]; i++) {
 		char body[256];
-		struct vspc_replication_job job;
+		struct vspc_job job;
 		char err[256] = "";
 
 		snprintf(body, sizeof body, "{\"data\": %s}", count_cases[i].data);
-		vspc_decode_replication_job(body, strlen(body), &job, err, sizeof err);
-		tap_ok(job.protected_vm_count.f.state == count_cases[i].state &&
-			   strstr(job.protected_vm_count.f.problem, count_cases[i].problem) != NULL,
+		decode_vm(body, strlen(body), &job, err, sizeof err);
+		tap_ok(job.vm.protected_vm_count.f.state == count_cases[i].state &&
+			   strstr(job.vm.protected_vm_count.f.problem, count_cases[i].problem) !=
+			       NULL,
 		       "protectedVmCount in %s: '%s'", count_cases[i].data,
-		       job.protected_vm_count.f.problem);
+		       job.vm.protected_vm_count.f.problem);
 	}
 }
 
@@ -132,22 +141,22 @@ static void test_uid_field(void)
 {
 	for (size_t i = 0; i < sizeof uid_cases / sizeof uid_cases[0]; i++) {
 		char body[256];
-		struct vspc_replication_job job;
+		struct vspc_job job;
 		char err[256] = "";
 
 		snprintf(body, sizeof body, "{\"data\": %s}", uid_cases[i].data);
-		vspc_decode_replication_job(body, strlen(body), &job, err, sizeof err);
-		tap_ok(job.source_wan_uid.f.state == uid_cases[i].state,
+		decode_vm(body, strlen(body), &job, err, sizeof err);
+		tap_ok(job.vm.source_wan_uid.f.state == uid_cases[i].state,
 		       "sourceWanAcceleratorUid in %s", uid_cases[i].data);
 	}
 	{
 		const char body[] = "{\"data\": {\"throughWanAccelerators\": \"true\"}}";
-		struct vspc_replication_job job;
+		struct vspc_job job;
 		char err[64];
 
-		vspc_decode_replication_job(body, strlen(body), &job, err, sizeof err);
-		tap_ok(job.through_wan.f.state == VSPC_FIELD_INVALID &&
-			   strstr(job.through_wan.f.problem, "string") != NULL,
+		decode_vm(body, strlen(body), &job, err, sizeof err);
+		tap_ok(job.vm.through_wan.f.state == VSPC_FIELD_INVALID &&
+			   strstr(job.vm.through_wan.f.problem, "string") != NULL,
 		       "a boolean sent as a string is invalid");
 	}
 }
@@ -254,26 +263,27 @@ static void test_urls(void)
 	char url[256];
 	char small[20];
 
-	tap_ok(vspc_replication_job_url(url, sizeof url,
-					&(struct vspc_server){ "vspc.example.com", 1280, false },
-					SEED) &&
+	tap_ok(vspc_kind_job_url(url, sizeof url,
+				 &(struct vspc_server){ "vspc.example.com", 1280, false },
+				 "replicationVmJobs", SEED) &&
 		   strcmp(url,
 			  "https://vspc.example.com:1280/api/v3/infrastructure/backupServers/jobs/"
 			  "replicationVmJobs/" SEED) == 0,
 	       "URL for a host name");
-	tap_ok(vspc_replication_job_url(url, sizeof url,
-					&(struct vspc_server){ "::1", 8443, false }, SEED) &&
+	tap_ok(vspc_kind_job_url(url, sizeof url, &(struct vspc_server){ "::1", 8443, false },
+				 "replicationVmJobs", SEED) &&
 		   strncmp(url, "https://[::1]:8443/api/v3/", 26) == 0,
 	       "IPv6 literal is bracketed");
-	tap_ok(vspc_replication_job_url(
-		   url, sizeof url, &(struct vspc_server){ "fe80::1%eth0", 1280, false }, SEED) &&
+	tap_ok(vspc_kind_job_url(url, sizeof url,
+				 &(struct vspc_server){ "fe80::1%eth0", 1280, false },
+				 "replicationVmJobs", SEED) &&
 		   strncmp(url, "https://[fe80::1%25eth0]:1280/", 30) == 0,
 	       "IPv6 zone is percent-encoded");
 	tap_ok(vspc_job_url(url, sizeof url, &(struct vspc_server){ "h", 80, true }, SEED) &&
 		   strncmp(url, "http://h:80/api/v3/", 19) == 0,
 	       "--allow-http gives an http URL");
-	tap_ok(!vspc_replication_job_url(small, sizeof small,
-					 &(struct vspc_server){ "h", 1, false }, SEED),
+	tap_ok(!vspc_kind_job_url(small, sizeof small, &(struct vspc_server){ "h", 1, false },
+				  "replicationVmJobs", SEED),
 	       "a URL that does not fit is refused");
 	tap_ok(vspc_uid_valid(SEED, 36) && !vspc_uid_valid(SEED, 35) &&
 		   !vspc_uid_valid("bc04d2e5-dd4c-4f85-af0e-424106a32a7g", 36) &&
@@ -370,34 +380,11 @@ static void test_session_fields(void)
 
 static void test_collection(void)
 {
-	static const char item_text[] =
-	    "{\"instanceUid\": \"" SEED "\", \"protectedVmCount\": 3,"
-	    " \"_embedded\": {\"backupServerJob\": {\"name\": \"A\", \"status\": \"Success\"}}}";
 	static const char rest_text[] =
 	    "{\"data\": [], \"meta\": {\"pagingInfo\": {\"total\": 1200, \"count\": 500, \"offset\": 500}}}";
 	struct json_doc *doc = NULL;
-	struct vspc_replication_job job;
-	struct vspc_job_session js;
 	struct vspc_paging paging;
-	bool has;
 	char err[200] = "";
-
-	json_parse(item_text, strlen(item_text), &doc, err, sizeof err);
-	tap_ok(vspc_decode_collection_item(json_root(doc), &job, &js, &has, err, sizeof err) ==
-		       VSPC_OK &&
-		   has && job.protected_vm_count.value == 3 && strcmp(js.name.value, "A") == 0,
-	       "a collection item carries its BackupServerJob");
-	json_free(doc);
-	json_parse("42", 2, &doc, err, sizeof err);
-	tap_ok(vspc_decode_collection_item(json_root(doc), &job, &js, &has, err, sizeof err) ==
-		       VSPC_ERR_ENVELOPE &&
-		   strstr(err, "number") != NULL,
-	       "an item that is not an object is refused (%s)", err);
-	json_free(doc);
-	json_parse("{\"protectedVmCount\": 1}", 23, &doc, err, sizeof err);
-	vspc_decode_collection_item(json_root(doc), &job, &js, &has, err, sizeof err);
-	tap_ok(!has, "an item without _embedded has no session");
-	json_free(doc);
 
 	json_parse(rest_text, strlen(rest_text), &doc, err, sizeof err);
 	tap_ok(vspc_decode_page_rest(doc, &paging, err, sizeof err) == VSPC_OK && paging.present &&
@@ -466,17 +453,25 @@ static void test_more_urls(void)
 		   strcmp(url, "https://h:1280/api/v3/infrastructure/backupServers/jobs/" SEED) ==
 		       0,
 	       "job URL");
-	tap_ok(
-	    vspc_collection_url(url, sizeof url, &(struct vspc_server){ "h", 1280, false }, NULL,
-				500, 1000) &&
-		strcmp(url,
-		       "https://h:1280/api/v3/infrastructure/backupServers/jobs/replicationVmJobs"
-		       "?expand=BackupServerJob&limit=500&offset=1000") == 0,
-	    "collection URL");
-	tap_ok(vspc_collection_url(url, sizeof url, &(struct vspc_server){ "h", 1280, false }, SEED,
-				   500, 0) &&
-		   strstr(url, "/backupServers/" SEED "/jobs/replicationVmJobs?expand=") != NULL,
+	tap_ok(vspc_collection_url(url, sizeof url, &(struct vspc_server){ "h", 1280, false },
+				   "replicationVmJobs", NULL, 500, 1000, NULL) &&
+		   strcmp(url,
+			  "https://h:1280/api/v3/infrastructure/backupServers/jobs/"
+			  "replicationVmJobs?expand=BackupServerJob&sort=%5B%7B%22property%22%3A"
+			  "%22instanceUid%22%2C%22direction%22%3A%22ascending%22%7D%5D&limit=500"
+			  "&offset=1000") == 0,
+	       "collection URL: expanded, sorted on instanceUid (%s)", url);
+	tap_ok(vspc_collection_url(url, sizeof url, &(struct vspc_server){ "h", 1280, false },
+				   "cdpReplicationJobs", SEED, 500, 0, NULL) &&
+		   strstr(url, "/backupServers/" SEED "/jobs/cdpReplicationJobs?expand=") != NULL,
 	       "collection URL of one backup server");
+	tap_ok(vspc_collection_url(url, sizeof url, &(struct vspc_server){ "h", 1280, false },
+				   "cdpReplicationJobs", NULL, 1, 0, SEED) &&
+		   strstr(url,
+			  "&limit=1&offset=0&filter=%5B%7B%22property%22%3A%22instanceUid%22%2C"
+			  "%22operation%22%3A%22equals%22%2C%22value%22%3A%22" SEED
+			  "%22%7D%5D") != NULL,
+	       "collection URL filtered on one UID (%s)", url);
 }
 
 int main(void)

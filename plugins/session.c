@@ -1,0 +1,82 @@
+#include "autoconfig.h"
+
+#include "session.h"
+
+#include <string.h>
+
+#include "clock.h"
+
+#define USER_AGENT PACKAGE_NAME "/" PACKAGE_VERSION
+
+static void trace_to_result(void *ctx, const char *line)
+{
+	result_line(ctx, 3, "%s", line);
+}
+
+bool session_open(struct session *s, const struct config *cfg, struct buf *token, bool login,
+		  struct result *res)
+{
+	struct http_options opt = {
+		.ca_file = cfg->conn.ca_file,
+		.insecure = cfg->conn.insecure,
+		.allow_http = cfg->conn.server.plain_http,
+		.ip_version = cfg->conn.ip_version,
+		.user_agent = USER_AGENT,
+		.trace = cfg->verbose >= 3 ? trace_to_result : NULL,
+		.trace_ctx = res,
+		.redact = login ? NULL : buf_str(token),
+	};
+	char err[256];
+
+	memset(s, 0, sizeof *s);
+	s->login = login;
+	s->rq = (struct request_ctx){
+		.cfg = cfg,
+		.token = token,
+		.api = &s->api,
+		.deadline_ms = clock_now_ms() + (int64_t)cfg->timeout_seconds * 1000,
+		.res = res,
+	};
+	request_api_start(&s->api, cfg, res);
+	if (login && !auth_start(&s->auth, cfg, token, res))
+		return false;
+	s->rq.client = http_client_new(&opt, err, sizeof err);
+	if (s->rq.client == NULL) {
+		result_fail(res, STATE_UNKNOWN, "plugin fault: %s", err);
+		return false;
+	}
+	return !login || auth_login(&s->auth, &s->rq);
+}
+
+void session_close(struct session *s)
+{
+	http_client_free(s->rq.client);
+	s->rq.client = NULL;
+	if (s->login)
+		auth_end(&s->auth);
+}
+
+enum http_error session_get(struct session *s, const char *url, const struct http_sink *sink,
+			    size_t body_cap, const char *what, struct http_response *resp)
+{
+	enum http_error rc = request_get(&s->rq, url, sink, body_cap, what, resp);
+
+	if (rc == HTTP_OK)
+		s->seconds += resp->seconds;
+	if (rc != HTTP_OK || resp->status != 401 || !s->login || s->renewed)
+		return rc;
+	s->renewed = true;
+	http_response_free(resp);
+	if (!auth_renew(&s->auth, &s->rq))
+		return HTTP_ERR_SETUP; /* the result says why */
+	rc = request_get(&s->rq, url, sink, body_cap, what, resp);
+	if (rc == HTTP_OK)
+		s->seconds += resp->seconds;
+	return rc;
+}
+
+void session_report_status(struct session *s, const struct http_response *resp, const char *subject,
+			   enum state not_found, const char *what)
+{
+	request_report_status(&s->rq, resp, subject, not_found, what);
+}

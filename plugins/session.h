@@ -1,0 +1,45 @@
+/* One run's conversation with VSPC, and its one owner: the HTTPS client
+ * (one connection), the token, the shared deadline, the API version, and
+ * the single new login after a 401 when the token came from a login.
+ * Modes ask it for answers; it asks plugins/request.c to send and
+ * plugins/auth.c to log in, and neither of those calls back. */
+#ifndef VSPC_SESSION_H
+#define VSPC_SESSION_H
+
+#include <stdbool.h>
+
+#include "auth.h"
+#include "buf.h"
+#include "config.h"
+#include "http.h"
+#include "output.h"
+#include "request.h"
+
+struct session {
+	struct request_ctx rq; /* what request_send() needs */
+	struct request_api api;
+	struct auth auth;
+	bool login;     /* the token comes from a login (--credentials-file) */
+	bool renewed;   /* the one new login after a 401 was made */
+	double seconds; /* time spent in requests */
+};
+
+/* Opens the client and, for a login, reads the credentials and logs in
+ * (or takes the cached token). False with @res failed. @token must
+ * outlive the session. */
+bool session_open(struct session *s, const struct config *cfg, struct buf *token, bool login,
+		  struct result *res);
+
+/* Releases everything; accepts a session whose open failed. */
+void session_close(struct session *s);
+
+/* GETs @url (see request_get()), once more after a new login when VSPC
+ * answers 401 to a token from a login. */
+enum http_error session_get(struct session *s, const char *url, const struct http_sink *sink,
+			    size_t body_cap, const char *what, struct http_response *resp);
+
+/* request_report_status() for this session's result. */
+void session_report_status(struct session *s, const struct http_response *resp, const char *subject,
+			   enum state not_found, const char *what);
+
+#endif

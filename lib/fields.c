@@ -132,26 +132,27 @@ static const struct json_value *string_lookup(const struct json_value *obj, cons
 	return v;
 }
 
-void field_text(const struct json_value *obj, const char *key, struct vspc_text *out)
+/* A string member into @dst (@cap bytes), cut at a character boundary. */
+static void take_text(const struct json_value *obj, const char *key, struct vspc_field *f,
+		      char *dst, size_t cap, size_t *outlen)
 {
 	const char *s;
 	size_t len;
 
-	if (string_lookup(obj, key, &out->f, &s, &len) == NULL)
+	if (string_lookup(obj, key, f, &s, &len) == NULL)
 		return;
-	out->len = copy_text(out->value, sizeof out->value, s, len);
-	out->f.state = VSPC_FIELD_VALUE;
+	*outlen = copy_text(dst, cap, s, len);
+	f->state = VSPC_FIELD_VALUE;
+}
+
+void field_text(const struct json_value *obj, const char *key, struct vspc_text *out)
+{
+	take_text(obj, key, &out->f, out->value, sizeof out->value, &out->len);
 }
 
 void field_long_text(const struct json_value *obj, const char *key, struct vspc_long_text *out)
 {
-	const char *s;
-	size_t len;
-
-	if (string_lookup(obj, key, &out->f, &s, &len) == NULL)
-		return;
-	out->len = copy_text(out->value, sizeof out->value, s, len);
-	out->f.state = VSPC_FIELD_VALUE;
+	take_text(obj, key, &out->f, out->value, sizeof out->value, &out->len);
 }
 
 void field_time(const struct json_value *obj, const char *key, struct vspc_time *out)

@@ -63,10 +63,11 @@ void result_free(struct result *res)
 	res->nodes = 0;
 }
 
-/* A new node at the end of @res's sub-checks, or NULL when there is no
- * room (then the state still counts). */
-static struct result_node *node_add(struct result *res, const char *name, enum state s,
-				    const char *text)
+/* A new node at the end of the list *@first..*@last, counted in @res, or
+ * NULL when there is no room (then its state still counts). */
+static struct result_node *node_append(struct result *res, struct result_node **first,
+				       struct result_node **last, const char *name, enum state s,
+				       const char *text)
 {
 	struct result_node *n;
 
@@ -84,13 +85,19 @@ static struct result_node *node_add(struct result *res, const char *name, enum s
 	}
 	snprintf(n->name, sizeof n->name, "%s", name);
 	n->state = s;
-	if (res->last)
-		res->last->next = n;
+	if (*last)
+		(*last)->next = n;
 	else
-		res->first = n;
-	res->last = n;
+		*first = n;
+	*last = n;
 	res->nodes++;
 	return n;
+}
+
+static struct result_node *node_add(struct result *res, const char *name, enum state s,
+				    const char *text)
+{
+	return node_append(res, &res->first, &res->last, name, s, text);
 }
 
 /* Appends, remembering when memory ran out. */
@@ -202,30 +209,9 @@ void result_check(struct result *res, enum state s, const char *name, const char
 /* Copies @from's nodes under @to (bounded by @res's node count). */
 static void copy_nodes(struct result *res, struct result_node *to, const struct result_node *from)
 {
-	for (; from; from = from->next) {
-		struct result_node *n;
-
-		if (res->nodes >= RESULT_MAX_NODES) {
-			res->nodes_dropped = true;
+	for (; from; from = from->next)
+		if (!node_append(res, &to->first, &to->last, from->name, from->state, from->text))
 			return;
-		}
-		n = calloc(1, sizeof *n);
-		if (n)
-			n->text = strdup(from->text);
-		if (n == NULL || n->text == NULL) {
-			free(n);
-			res->broken = true;
-			return;
-		}
-		memcpy(n->name, from->name, sizeof n->name);
-		n->state = from->state;
-		if (to->last)
-			to->last->next = n;
-		else
-			to->first = n;
-		to->last = n;
-		res->nodes++;
-	}
 }
 
 void result_adopt(struct result *res, const char *name, const char *id, const char *kind,

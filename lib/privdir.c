@@ -2,6 +2,7 @@
 
 #include "privdir.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -14,6 +15,9 @@
 #include <unistd.h>
 
 #include "clock.h"
+
+/* a temporary file this old is no write in progress any more */
+#define PRIVDIR_SWEEP_AGE 60
 
 /* mkdir 0700 unless it exists, then insist it is ours and private. */
 static bool private_dir(const char *path, char *note, size_t notelen)
@@ -52,7 +56,57 @@ static bool try_dir(struct privdir *pd, const char *base, const char *sub, char 
 	return n > 0 && (size_t)n < sizeof pd->path && private_dir(pd->path, note, notelen);
 }
 
-bool privdir_open(struct privdir *pd, const char *dir, char *note, size_t notelen)
+/* A temporary name of privdir_write(): "token-" or "api-", 16 hex digits,
+ * then "." and mkstemp's six characters. */
+static bool temporary_name(const char *name)
+{
+	const char *p = name;
+	size_t n;
+
+	if (strncmp(p, "token-", 6) == 0)
+		p += 6;
+	else if (strncmp(p, "api-", 4) == 0)
+		p += 4;
+	else
+		return false;
+	if (strspn(p, "0123456789abcdef") != 16)
+		return false;
+	p += 16;
+	if (*p++ != '.')
+		return false;
+	n = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+	return n == 6 && p[n] == '\0';
+}
+
+int privdir_sweep(const struct privdir *pd, int64_t older_than)
+{
+	DIR *d = opendir(pd->path);
+	struct dirent *e;
+	int removed = 0;
+	time_t now = time(NULL);
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		char path[PATH_MAX];
+		struct stat st;
+		int n;
+
+		if (!temporary_name(e->d_name))
+			continue;
+		n = snprintf(path, sizeof path, "%s/%s", pd->path, e->d_name);
+		if (n < 0 || (size_t)n >= sizeof path || lstat(path, &st) != 0 ||
+		    !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+		    (int64_t)(now - st.st_mtime) < older_than)
+			continue;
+		if (unlink(path) == 0)
+			removed++;
+	}
+	closedir(d);
+	return removed;
+}
+
+static bool privdir_pick(struct privdir *pd, const char *dir, char *note, size_t notelen)
 {
 	const char *xdg = getenv("XDG_CACHE_HOME");
 	const char *home = getenv("HOME");
@@ -71,6 +125,14 @@ bool privdir_open(struct privdir *pd, const char *dir, char *note, size_t notele
 	}
 	snprintf(path, sizeof path, "/var/tmp/%s-%lu", PRIVDIR_NAME, (unsigned long)geteuid());
 	return try_dir(pd, path, NULL, note, notelen);
+}
+
+bool privdir_open(struct privdir *pd, const char *dir, char *note, size_t notelen)
+{
+	if (!privdir_pick(pd, dir, note, notelen))
+		return false;
+	(void)privdir_sweep(pd, PRIVDIR_SWEEP_AGE);
+	return true;
 }
 
 /* FNV-1a with a separator after each part: not a secret hash, only a name

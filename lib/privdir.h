@@ -27,6 +27,12 @@ struct privdir {
  * with the reason in @note, when no safe directory is usable. */
 bool privdir_open(struct privdir *pd, const char *dir, char *note, size_t notelen);
 
+/* Removes what a killed or failed writer left behind: temporary files of
+ * privdir_write() ("NAME.XXXXXX") owned by the user and older than
+ * @older_than seconds (a younger one may be a write in progress). Returns
+ * how many were removed. privdir_open() calls it. */
+int privdir_sweep(const struct privdir *pd, int64_t older_than);
+
 /* Writes "DIR/PREFIX-KEY[SUFFIX]" to @dst, KEY being 16 hex digits of a
  * hash of the @nparts strings in @parts (so that no host or user name
  * appears in a file name). False if it does not fit. */

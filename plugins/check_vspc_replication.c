@@ -51,6 +51,56 @@ static void set_signal(int sig, void (*handler)(int))
 	(void)sigaction(sig, &sa, NULL);
 }
 
+/* The last line of defence against faults, as the watchdog is against
+ * time: a fatal signal (a bug, or a library that failed an allocation it
+ * does not check) prints a prepared UNKNOWN line with write(2) and ends
+ * the run with 3, never with nothing on stdout and a signal status (which
+ * Nagios reads as CRITICAL). Sanitizer builds keep their own handlers. */
+#define FATAL_LINE(what) OUTPUT_PREFIX " UNKNOWN - plugin fault: " what "\n"
+
+static void on_fatal(int sig)
+{
+	static const char segv[] = FATAL_LINE("fatal signal SIGSEGV (invalid memory access)");
+	static const char bus[] = FATAL_LINE("fatal signal SIGBUS (bad memory access)");
+	static const char fpe[] = FATAL_LINE("fatal signal SIGFPE (arithmetic fault)");
+	static const char ill[] = FATAL_LINE("fatal signal SIGILL (illegal instruction)");
+	static const char abrt[] =
+	    FATAL_LINE("fatal signal SIGABRT (aborted, possibly out of memory in a library)");
+	const char *line = sig == SIGSEGV  ? segv
+			   : sig == SIGBUS ? bus
+			   : sig == SIGFPE ? fpe
+			   : sig == SIGILL ? ill
+					   : abrt;
+	size_t len = sig == SIGSEGV  ? sizeof segv
+		     : sig == SIGBUS ? sizeof bus
+		     : sig == SIGFPE ? sizeof fpe
+		     : sig == SIGILL ? sizeof ill
+				     : sizeof abrt;
+	ssize_t written = write(STDOUT_FILENO, line, len - 1);
+
+	(void)written; /* nothing more can be done from a signal handler */
+	_exit(STATE_UNKNOWN);
+}
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZER_OWNS_SIGNALS 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZER_OWNS_SIGNALS 1
+#endif
+
+static void fatal_arm(void)
+{
+#ifndef SANITIZER_OWNS_SIGNALS
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		set_signal(sigs[i], on_fatal);
+#endif
+}
+
 static void watchdog_arm(const struct config *cfg)
 {
 	struct itimerval it = { 0 };
@@ -140,6 +190,7 @@ int main(int argc, char **argv)
 	 * the connection, or a reader that closes stdout, must give an error to
 	 * handle, not kill the plugin */
 	set_signal(SIGPIPE, SIG_IGN);
+	fatal_arm();
 	watchdog_arm(&cfg);
 	buf_init(&token, TOKEN_MAX);
 	ts = token_load(&cfg.token, &token, &loose, &login, err, sizeof err);

@@ -55,6 +55,7 @@ class Fleet:
               "repeat_at", "shift_at", "short_at", "misbehave_in"}
 
     def __init__(self, spec=None):
+        self._views = {}
         spec = dict(spec or {})
         unknown = set(spec) - self._KNOWN
         if unknown:
@@ -144,7 +145,15 @@ class Fleet:
 
     def view(self, offset, kind="vm"):
         """(front, base): the number of jobs inserted at the front, and of
-        jobs of the list as it was (grown or shrunk at its end)."""
+        jobs of the list as it was (grown or shrunk at its end). A fleet
+        does not change once made, so each answer is kept (a sorted page
+        asks for every item's spec)."""
+        got = self._views.get((offset, kind))
+        if got is None:
+            got = self._views[(offset, kind)] = self._view(offset, kind)
+        return got
+
+    def _view(self, offset, kind):
         explicit, count, _ = self._parts(kind)
         if not self.misbehaves(kind):
             return 0, len(explicit) + count
@@ -329,6 +338,9 @@ class Fleet:
 # Items as served, seen by the filter and sort parameters
 # --------------------------------------------------------------------------
 
+_SLOW = object()
+
+
 class _Probe:
     """One spec's collection item as API version api serves it, for
     property paths (dots separate keys; "_embedded.backupServerJob.name"
@@ -348,7 +360,25 @@ class _Probe:
                     M.replication_job(self.spec), self.api)
         return self._item
 
+    _OVERRIDES = ("repl_extra", "repl_omit", "cdp_extra", "cdp_omit")
+
+    def _instance_uid(self):
+        """instanceUid as served, without building the item (a walk sorts
+        every item on it for every page), or _SLOW when the spec changes
+        the item's keys."""
+        spec = self.spec
+        if any(k in spec for k in self._OVERRIDES):
+            return _SLOW
+        api = P._api(self.api)
+        if api is not None and P.UID_SWAP_VERSION <= api < P.UNIQUE_UID_FROM:
+            return spec.get("unique_uid") or P.default_unique_uid(spec["uid"])
+        return spec["uid"]
+
     def value(self, prop):
+        if prop == "instanceUid":
+            fast = self._instance_uid()
+            if fast is not _SLOW:
+                return fast
         keys = M.CDP_KEYS if self.kind == "cdp" else M.REPLICATION_KEYS
         path = prop.split(".")
         obj = self.item()

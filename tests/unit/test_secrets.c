@@ -5,10 +5,12 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utime.h>
 
 #include "clock.h"
 #include "credentials.h"
 #include "ini.h"
+#include "privdir.h"
 #include "tap.h"
 #include "token_cache.h"
 
@@ -236,8 +238,50 @@ static void test_cache(void)
 	rmdir(dir);
 }
 
+/* What a killed writer left behind is swept; anything else stays. */
+static void test_sweep(void)
+{
+	char dir[] = "/tmp/vspc-sweep-XXXXXX";
+	const char *const names[] = {
+		"token-0123456789abcdef.Ab12Cd", /* old: swept */
+		"api-0123456789abcdef.zz99ZZ",   /* old: swept */
+		"token-0123456789abcdef.Qq11Ww", /* fresh: a write in progress */
+		"token-0123456789abcdef",        /* the cache itself */
+		"token-0123456789abcdef.lock",   /* the lock file */
+		"notes.txt.Ab12Cd",              /* not ours */
+	};
+	const bool old[] = { true, true, false, true, true, true };
+	const bool stays[] = { false, false, true, true, true, true };
+	struct privdir pd;
+	char path[256];
+	char note[256];
+
+	if (!mkdtemp(dir))
+		abort();
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		struct utimbuf t = { 1000000000, 1000000000 };
+		FILE *f;
+
+		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+		f = fopen(path, "w");
+		fputs("access=secret\n", f);
+		fclose(f);
+		if (old[i])
+			utime(path, &t);
+	}
+	tap_ok(privdir_open(&pd, dir, note, sizeof note), "the directory opens (%s)", note);
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+		tap_ok((access(path, F_OK) == 0) == stays[i], "%s %s", names[i],
+		       stays[i] ? "stays" : "is swept");
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 int main(void)
 {
+	test_sweep();
 	test_credentials();
 	test_credentials_file();
 	test_ini();

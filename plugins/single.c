@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "apiver.h"
 #include "evaluate.h"
 #include "kinds.h"
 #include "modes.h"
@@ -141,9 +142,16 @@ static enum got get_cdp_with_session(struct session *s, struct found *f, bool pr
 
 static enum got get_cdp(struct session *s, struct found *f, bool probing)
 {
-	if (s->rq.cfg->job_status)
+	enum got g;
+
+	/* under API 3.5 instanceUid is the VSPC UID: a filter on it cannot
+	 * find the B&R UID, so the policy and its job come one by one */
+	if (s->rq.cfg->job_status && apiver_compare(s->api.v.current, "3.5") != 0)
 		return get_cdp_with_session(s, f, probing);
-	return get_object(s, f, &kind_cdp, probing);
+	g = get_object(s, f, &kind_cdp, probing);
+	if (g == GOT_IT && s->rq.cfg->job_status)
+		g = get_session(s, f, "job session: ", false);
+	return g;
 }
 
 /* Neither kind knows the UID: not found, or a job of another kind. */
@@ -161,9 +169,16 @@ static void not_a_replication_job(struct session *s, struct found *f)
 	if (g != GOT_IT)
 		return;
 	output_sanitise(type, sizeof type, f->session.type.value, f->session.type.len);
-	result_fail(s->rq.res, STATE_UNKNOWN,
-		    "job %s is a %s job (BackupServerJob.type), not a VM replication job or CDP "
-		    "policy",
+	if (f->session.type.f.state == VSPC_FIELD_VALUE && kind_by_type(type))
+		result_fail(s->rq.res, STATE_UNKNOWN,
+			    "job %s is a %s (BackupServerJob.type %s), but VSPC's %s endpoint does "
+			    "not know it",
+			    uid, kind_by_type(type)->title, type, kind_by_type(type)->collection);
+	else
+		result_fail(
+		    s->rq.res, STATE_UNKNOWN,
+		    "job %s is a %s job (BackupServerJob.type), not a VM replication job or "
+		    "CDP policy",
 		    uid, f->session.type.f.state == VSPC_FIELD_VALUE ? type : "(no type)");
 }
 

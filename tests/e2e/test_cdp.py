@@ -391,3 +391,27 @@ def test_tree_state_is_the_worst_check(vspc):
     states = {c["name"]: c["state"] for c in tree["checks"]}
     assert states["status"] == "WARNING" and states["isEnabled"] == "CRITICAL"
     assert tree["state"] == "CRITICAL"
+
+
+# --- API 3.5: instanceUid is the VSPC UID ------------------------------------
+
+@pytest.mark.parametrize("status", [True, False])
+def test_cdp_policy_under_api_35(view_for, status):
+    # a filter on instanceUid cannot find the B&R UID under 3.5: the policy
+    # and its BackupServerJob are asked for one by one, and matched by
+    # originalUid
+    v = view_for("8.1")
+    spec = cdp_spec("CDP under 3.5", last_period={"sla": 93})
+    v.sim.set_fleet({"cdp_jobs": [spec]})
+    v.sim.set_cdp_job(spec)
+    args = v.hargs(spec["uid"], "--api-version=3.5", "--sla-critical=95:") \
+        if status else v.args(spec["uid"], "--api-version=3.5",
+                              "--sla-critical=95:")
+    run = run_plugin(args)
+    assert_state(run, "CRITICAL")
+    assert "SLA 93% is outside the critical range 95:" in run.summary, run
+    if status:
+        assert "last session Success" in run.summary, run
+    paths = [r["path"] for r in v.requests()]
+    assert all("filter" not in r["query"] for r in v.requests()), paths
+    assert len(paths) == (3 if status else 2), paths

@@ -56,6 +56,16 @@ static void set_signal(int sig, void (*handler)(int))
  * does not check) prints a prepared UNKNOWN line with write(2) and ends
  * the run with 3, never with nothing on stdout and a signal status (which
  * Nagios reads as CRITICAL). Sanitizer builds keep their own handlers. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZER_OWNS_SIGNALS 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZER_OWNS_SIGNALS 1
+#endif
+
+#ifndef SANITIZER_OWNS_SIGNALS
 #define FATAL_LINE(what) OUTPUT_PREFIX " UNKNOWN - plugin fault: " what "\n"
 
 static void on_fatal(int sig)
@@ -81,14 +91,6 @@ static void on_fatal(int sig)
 	(void)written; /* nothing more can be done from a signal handler */
 	_exit(STATE_UNKNOWN);
 }
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANITIZER_OWNS_SIGNALS 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZER_OWNS_SIGNALS 1
 #endif
 
 static void fatal_arm(void)

@@ -39,8 +39,12 @@ def refused(reqs):
 
 def comparable(run):
     """What must not depend on the server version: state, summary and
-    perfdata without the request time."""
-    perf = {k: v.raw for k, v in run.perf.items() if k != "time"}
+    perfdata without the request time, and the age of the last session to
+    the minute (a run may straddle a second)."""
+    perf = {k: v.raw for k, v in run.perf.items()
+            if k not in ("time", "last_run_age")}
+    if "last_run_age" in run.perf:
+        perf["last_run_age minutes"] = int(run.perf["last_run_age"].value) // 60
     return run.state, run.summary, perf
 
 

@@ -178,7 +178,9 @@ void field_time(const struct json_value *obj, const char *key, struct vspc_time 
 	out->f.state = VSPC_FIELD_VALUE;
 }
 
-void field_int(const struct json_value *obj, const char *key, struct vspc_int *out)
+/* A whole number into @out; a negative one is invalid unless @signed_ok. */
+static void take_int(const struct json_value *obj, const char *key, struct vspc_int *out,
+		     bool signed_ok)
 {
 	const struct json_value *v = field_lookup(obj, key, &out->f);
 	enum json_error rc;
@@ -189,28 +191,22 @@ void field_int(const struct json_value *obj, const char *key, struct vspc_int *o
 	if (rc == JSON_ERR_TYPE)
 		field_invalid(&out->f, "is %s, expected an integer",
 			      json_type_name(json_type_of(v)));
-	else if (rc != JSON_OK || out->value < 0)
-		field_invalid(&out->f, "is %.40s, not a whole number of 0 or more",
-			      json_number_text(v));
+	else if (rc != JSON_OK || (!signed_ok && out->value < 0))
+		field_invalid(&out->f, "is %.40s, %s", json_number_text(v),
+			      signed_ok ? "not a 64-bit whole number"
+					: "not a whole number of 0 or more");
 	else
 		out->f.state = VSPC_FIELD_VALUE;
 }
 
+void field_int(const struct json_value *obj, const char *key, struct vspc_int *out)
+{
+	take_int(obj, key, out, false);
+}
+
 void field_signed(const struct json_value *obj, const char *key, struct vspc_int *out)
 {
-	const struct json_value *v = field_lookup(obj, key, &out->f);
-	enum json_error rc;
-
-	if (v == NULL)
-		return;
-	rc = json_get_int64(v, &out->value);
-	if (rc == JSON_ERR_TYPE)
-		field_invalid(&out->f, "is %s, expected an integer",
-			      json_type_name(json_type_of(v)));
-	else if (rc != JSON_OK)
-		field_invalid(&out->f, "is %.40s, not a 64-bit whole number", json_number_text(v));
-	else
-		out->f.state = VSPC_FIELD_VALUE;
+	take_int(obj, key, out, true);
 }
 
 const struct json_value *field_object(const struct json_value *obj, const char *key,

@@ -406,6 +406,18 @@ class _Probe:
         return obj
 
 
+def _json_array(text):
+    """A query parameter holding a JSON array (filter, sort); ValueError
+    otherwise."""
+    try:
+        exprs = json.loads(text)
+    except ValueError:
+        raise ValueError("not JSON")
+    if not isinstance(exprs, list):
+        raise ValueError("not an array")
+    return exprs
+
+
 class _Filter:
     """The VSPC filter query parameter: URL-decoded JSON, an array of
     {"property", "operation", "value"} expressions that must all hold;
@@ -420,12 +432,7 @@ class _Filter:
     def __init__(self, text, api=None, kind="vm"):
         self.api = api
         self.kind = kind
-        try:
-            exprs = json.loads(text)
-        except ValueError:
-            raise ValueError("not JSON")
-        if not isinstance(exprs, list):
-            raise ValueError("not an array")
+        exprs = _json_array(text)
         for e in exprs:
             self._check(e)
         self.exprs = exprs
@@ -499,12 +506,7 @@ class _Sort:
     def __init__(self, text, api=None, kind="vm"):
         self.api = api
         self.kind = kind
-        try:
-            exprs = json.loads(text)
-        except ValueError:
-            raise ValueError("not JSON")
-        if not isinstance(exprs, list):
-            raise ValueError("not an array")
+        exprs = _json_array(text)
         for e in exprs:
             if not isinstance(e, dict):
                 raise ValueError("bad expression %s" % json.dumps(e)[:80])

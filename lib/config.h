@@ -46,9 +46,15 @@ struct fleet_filter {
 enum run_mode {
 	MODE_SINGLE = 0, /* -j */
 	MODE_FLEET,      /* --all */
-	MODE_LIST_TABLE, /* --list */
-	MODE_LIST_JSON   /* --list=json */
+	MODE_LIST_TABLE,   /* --list */
+	MODE_LIST_JSON,    /* --list=json */
+	MODE_LIST_ICINGA2, /* --list=icinga2: a host custom variable dictionary */
+	MODE_LIST_ICINGA2_ARRAY, /* --list=icinga2-array: the array Director iterates */
+	MODE_LIST_NAGIOS   /* --list=nagios: one define service per job */
 };
+
+/* Whether @mode is one of the listings. */
+#define MODE_IS_LIST(mode) ((mode) >= MODE_LIST_TABLE)
 
 /* Where the token comes from, in order of precedence. */
 struct token_source {
@@ -78,7 +84,10 @@ struct config {
 	unsigned long min_jobs;
 	const char *min_jobs_text;
 	bool perfdata_per_job;
-	const char *token_cache_dir; /* --token-cache; NULL: the default */
+	const char *cache_dir; /* --cache-dir (or --token-cache); NULL: the default */
+	/* --snapshot-max-age: answer from a shared snapshot at most this old;
+	 * 0: never (every run asks VSPC) */
+	int64_t snapshot_max_age;
 	bool no_token_cache;
 	unsigned timeout_seconds;
 	enum state timeout_state;

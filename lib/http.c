@@ -24,9 +24,12 @@ struct http_client {
 	const struct http_sink *sink;
 };
 
-bool http_global_init(void)
+bool http_global_init(char *err, size_t errlen)
 {
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK)
+		return true;
+	snprintf(err, errlen, "libcurl failed to initialise");
+	return false;
 }
 
 void http_global_cleanup(void)

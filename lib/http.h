@@ -56,9 +56,10 @@ struct http_response {
 
 struct http_client;
 
-/* Initialises libcurl; call once at start-up, before any thread exists.
- * Returns false if libcurl cannot start. */
-bool http_global_init(void);
+/* Initialises libcurl; call once, before any thread exists and before the
+ * first client. Returns false, with the reason in @err, if libcurl cannot
+ * start. */
+bool http_global_init(char *err, size_t errlen);
 void http_global_cleanup(void);
 
 /* Creates a client. The options are copied (the strings are not: they must

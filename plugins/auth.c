@@ -36,7 +36,7 @@ bool auth_start(struct auth *a, const struct config *cfg, struct buf *token, str
 	if (cfg->no_token_cache)
 		return true;
 	a->use_cache =
-	    token_cache_open(&a->cache, cfg->token_cache_dir, cfg->conn.server.host,
+	    token_cache_open(&a->cache, cfg->cache_dir, cfg->conn.server.host,
 			     cfg->conn.server.port, buf_str(&a->creds.username), err, sizeof err);
 	if (!a->use_cache)
 		result_line(res, 1, "note: not caching tokens: %s", err);

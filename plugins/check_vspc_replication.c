@@ -131,12 +131,15 @@ static void watchdog_disarm(void)
 }
 
 /* Opens the run's session (one HTTPS client, the login when a credentials
- * file is the token source) and runs the mode. */
+ * file is the token source) and runs the mode. Without a snapshot every
+ * run asks VSPC, so it connects (and logs in) first; with one, the mode
+ * connects only if the snapshot cannot answer. */
 static void run_mode(const struct config *cfg, struct buf *token, bool login, struct result *res)
 {
 	struct session s;
 
-	if (session_open(&s, cfg, token, login, res)) {
+	if (session_open(&s, cfg, token, login, res) &&
+	    (cfg->snapshot_max_age > 0 || session_connect(&s))) {
 		if (cfg->mode == MODE_SINGLE)
 			mode_single(&s);
 		else if (cfg->mode == MODE_FLEET)
@@ -201,18 +204,14 @@ int main(int argc, char **argv)
 			    cfg.token.file);
 	if (ts != TOKEN_OK)
 		result_fail(&res, STATE_UNKNOWN, "%s", err);
-	else if (!http_global_init())
-		result_fail(&res, STATE_UNKNOWN, "plugin fault: libcurl failed to initialise");
-	else {
+	else
 		run_mode(&cfg, &token, login, &res);
-		http_global_cleanup();
-	}
 	buf_free_wipe(&token);
 	cli_args_free(&args);
 
 	watchdog_disarm();
 	/* a listing that worked has printed itself; one that failed is UNKNOWN */
-	if (cfg.mode == MODE_LIST_TABLE || cfg.mode == MODE_LIST_JSON) {
+	if (MODE_IS_LIST(cfg.mode)) {
 		if (res.state == STATE_OK) {
 			result_free(&res);
 			return STATE_OK;

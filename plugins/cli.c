@@ -60,7 +60,9 @@ enum {
 	OPT_ERRORS_WARNING,
 	OPT_ERRORS_CRITICAL,
 	OPT_RPO,
-	OPT_OUTPUT_FORMAT
+	OPT_OUTPUT_FORMAT,
+	OPT_CACHE_DIR,
+	OPT_SNAPSHOT_MAX_AGE
 };
 
 static const char short_options[] = "H:p:j:T:w:c:t:46avhV";
@@ -72,6 +74,7 @@ static const struct option long_options[] = {
 	{ "api-version", required_argument, NULL, OPT_API_VERSION },
 	{ "backup-server", required_argument, NULL, OPT_BACKUP_SERVER },
 	{ "ca-file", required_argument, NULL, OPT_CA_FILE },
+	{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
 	{ "cloud", required_argument, NULL, OPT_CLOUD },
 	{ "cloud-host", required_argument, NULL, OPT_CLOUD_HOST },
 	{ "credentials-file", required_argument, NULL, OPT_CREDENTIALS_FILE },
@@ -104,6 +107,7 @@ static const struct option long_options[] = {
 	{ "perfdata-per-job", no_argument, NULL, OPT_PERFDATA_PER_JOB },
 	{ "port", required_argument, NULL, 'p' },
 	{ "rpo", required_argument, NULL, OPT_RPO },
+	{ "snapshot-max-age", required_argument, NULL, OPT_SNAPSHOT_MAX_AGE },
 	{ "sla-critical", required_argument, NULL, OPT_SLA_CRITICAL },
 	{ "sla-warning", required_argument, NULL, OPT_SLA_WARNING },
 	{ "source-wan", required_argument, NULL, OPT_SOURCE_WAN },
@@ -386,12 +390,43 @@ static bool opt_min_jobs(const char *text, struct config *cfg, char *err, size_t
 
 static bool opt_list(const char *text, struct config *cfg, char *err, size_t errlen)
 {
-	if (text == NULL || strcmp(text, "table") == 0)
+	static const struct {
+		const char *name;
+		enum run_mode mode;
+	} forms[] = {
+		{ "table", MODE_LIST_TABLE },
+		{ "json", MODE_LIST_JSON },
+		{ "icinga2", MODE_LIST_ICINGA2 },
+		{ "icinga2-array", MODE_LIST_ICINGA2_ARRAY },
+		{ "nagios", MODE_LIST_NAGIOS },
+	};
+
+	if (text == NULL) {
 		cfg->mode = MODE_LIST_TABLE;
-	else if (strcmp(text, "json") == 0)
-		cfg->mode = MODE_LIST_JSON;
-	else
-		return fail(err, errlen, "--list: expected table or json, not '%s'", text);
+		return true;
+	}
+	for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++)
+		if (strcmp(text, forms[i].name) == 0) {
+			cfg->mode = forms[i].mode;
+			return true;
+		}
+	return fail(err, errlen,
+		    "--list: expected table, json, icinga2, icinga2-array or nagios, not '%s'",
+		    text);
+}
+
+/* --snapshot-max-age: a duration of at least a second and at most a day
+ * (an older snapshot would hide a day of changes). */
+static bool opt_snapshot_max_age(const char *text, struct config *cfg, char *err, size_t errlen)
+{
+	int64_t s;
+
+	if (!time_parse_duration(text, &s) || s < 1 || s > 86400)
+		return fail(err, errlen,
+			    "--snapshot-max-age: '%s' is not a duration from 1s to 1d (seconds, "
+			    "or like 4m, 90s, 1h)",
+			    text);
+	cfg->snapshot_max_age = s;
 	return true;
 }
 
@@ -505,8 +540,11 @@ static bool apply_option(int id, const char *arg, struct config *cfg, char *err,
 		return opt_list(arg, cfg, err, errlen);
 	case OPT_CREDENTIALS_FILE:
 		return opt_nonempty(id, arg, &cfg->token.credentials_file, err, errlen);
-	case OPT_TOKEN_CACHE:
-		return opt_nonempty(id, arg, &cfg->token_cache_dir, err, errlen);
+	case OPT_TOKEN_CACHE: /* the older name of --cache-dir */
+	case OPT_CACHE_DIR:
+		return opt_nonempty(id, arg, &cfg->cache_dir, err, errlen);
+	case OPT_SNAPSHOT_MAX_AGE:
+		return opt_snapshot_max_age(arg, cfg, err, errlen);
 	case OPT_NO_TOKEN_CACHE:
 		cfg->no_token_cache = true;
 		return true;
@@ -680,7 +718,7 @@ void cli_print_help(FILE *out)
 	    "\n"
 	    "Usage: check_vspc_replication -H HOST -j JOB_UID [--kind=vm|cdp] [options]\n"
 	    "       check_vspc_replication -H HOST --all [filters] [options]\n"
-	    "       check_vspc_replication -H HOST --list[=table|json] [filters] [options]\n"
+	    "       check_vspc_replication -H HOST --list[=FORM] [filters] [options]\n"
 	    "\n"
 	    "Connection:\n"
 	    "  -H, --hostname=HOST        VSPC server: name, IPv4 or IPv6 address (required)\n"
@@ -711,10 +749,11 @@ void cli_print_help(FILE *out)
 	    "                             account's full rights on 8.x (use a read-only\n"
 	    "                             API key there); tokens are cached and refreshed\n"
 	    "                             between runs\n"
-	    "      --token-cache=DIR      the cache directory for tokens and the API\n"
-	    "                             version (default\n"
+	    "      --cache-dir=DIR        the private cache directory for tokens, the API\n"
+	    "                             version and snapshots (default\n"
 	    "                             $XDG_CACHE_HOME/check_vspc_replication, else\n"
 	    "                             ~/.cache/..., else /var/tmp/check_vspc_replication-UID)\n"
+	    "      --token-cache=DIR      the same (the option's older name)\n"
 	    "      --no-token-cache       log in on every run\n"
 	    "  VSPC_TOKEN                 environment variable read when none is given\n"
 	    "      --extra-opts=[SECTION][@FILE]\n"
@@ -770,8 +809,13 @@ void cli_print_help(FILE *out)
 	    "  -a, --all                  check every VM replication job and CDP policy the\n"
 	    "                             token can see; each gets the rules of its kind\n"
 	    "                             and of its session, the worst wins\n"
-	    "      --list[=table|json]    list the jobs (table, or one JSON object per line)\n"
-	    "                             and exit 0, or 3 when the listing failed\n"
+	    "      --list[=FORM]          list the jobs and exit 0, or 3 when the listing\n"
+	    "                             failed; FORM is table (the default), json (one\n"
+	    "                             object per line), icinga2 (a host custom variable\n"
+	    "                             dictionary, one entry per job, for contrib's\n"
+	    "                             apply Service for rule), icinga2-array (the same\n"
+	    "                             as the array Icinga Director iterates) or nagios\n"
+	    "                             (one define service per job for the host -H)\n"
 	    "      --backup-server=UID    only the jobs of this backup server\n"
 	    "      --organization=UID     only jobs owned by or mapped to this organization\n"
 	    "                             (repeatable)\n"
@@ -780,6 +824,16 @@ void cli_print_help(FILE *out)
 	    "      --exclude-name=PATTERN leave out jobs whose name matches (repeatable)\n"
 	    "      --min-jobs=N           CRITICAL when fewer than N jobs match (--all)\n"
 	    "      --perfdata-per-job     add each job's perfdata (--all)\n"
+	    "\n"
+	    "Per-job services at the cost of one walk:\n"
+	    "      --snapshot-max-age=DURATION\n"
+	    "                             answer -j, --all and --list from a snapshot of the\n"
+	    "                             whole job collection at most DURATION old (like\n"
+	    "                             4m; 1s to 1d), kept in the cache directory per\n"
+	    "                             server and identity; one run refreshes it with\n"
+	    "                             one walk while the others wait for it, and a\n"
+	    "                             failed refresh is reported by every check for a\n"
+	    "                             minute (or VSPC's retryAfter) without asking VSPC\n"
 	    "\n"
 	    "Output:\n"
 	    "  -v, --verbose              more detail after the first line; up to -vvv, which\n"

@@ -44,7 +44,7 @@ void request_api_start(struct request_api *api, const struct config *cfg, struct
 	if (cfg->no_token_cache)
 		return; /* no cache files at all */
 	snprintf(port, sizeof port, "%u", cfg->conn.server.port);
-	if (!privdir_open(&pd, cfg->token_cache_dir, note, sizeof note) ||
+	if (!privdir_open(&pd, cfg->cache_dir, note, sizeof note) ||
 	    !privdir_file(&pd, api->memory, sizeof api->memory, "api", parts, 2, NULL)) {
 		result_line(log, 1, "note: not remembering the API version: %s", note);
 		api->memory[0] = '\0';

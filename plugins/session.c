@@ -16,7 +16,7 @@ static void trace_to_result(void *ctx, const char *line)
 bool session_open(struct session *s, const struct config *cfg, struct buf *token, bool login,
 		  struct result *res)
 {
-	struct http_options opt = {
+	const struct http_options opt = {
 		.ca_file = cfg->conn.ca_file,
 		.insecure = cfg->conn.insecure,
 		.allow_http = cfg->conn.server.plain_http,
@@ -26,9 +26,9 @@ bool session_open(struct session *s, const struct config *cfg, struct buf *token
 		.trace_ctx = res,
 		.redact = login ? NULL : buf_str(token),
 	};
-	char err[256];
 
 	memset(s, 0, sizeof *s);
+	s->http = opt;
 	s->login = login;
 	s->rq = (struct request_ctx){
 		.cfg = cfg,
@@ -38,14 +38,28 @@ bool session_open(struct session *s, const struct config *cfg, struct buf *token
 		.res = res,
 	};
 	request_api_start(&s->api, cfg, res);
-	if (login && !auth_start(&s->auth, cfg, token, res))
-		return false;
-	s->rq.client = http_client_new(&opt, err, sizeof err);
-	if (s->rq.client == NULL) {
-		result_fail(res, STATE_UNKNOWN, "plugin fault: %s", err);
+	return !login || auth_start(&s->auth, cfg, token, res);
+}
+
+bool session_connect(struct session *s)
+{
+	char err[256];
+
+	if (s->connected)
+		return s->usable;
+	s->connected = true;
+	s->http_init = http_global_init(err, sizeof err);
+	if (!s->http_init) {
+		result_fail(s->rq.res, STATE_UNKNOWN, "plugin fault: %s", err);
 		return false;
 	}
-	return !login || auth_login(&s->auth, &s->rq);
+	s->rq.client = http_client_new(&s->http, err, sizeof err);
+	if (s->rq.client == NULL) {
+		result_fail(s->rq.res, STATE_UNKNOWN, "plugin fault: %s", err);
+		return false;
+	}
+	s->usable = !s->login || auth_login(&s->auth, &s->rq);
+	return s->usable;
 }
 
 void session_close(struct session *s)
@@ -54,12 +68,19 @@ void session_close(struct session *s)
 	s->rq.client = NULL;
 	if (s->login)
 		auth_end(&s->auth);
+	if (s->http_init)
+		http_global_cleanup();
+	s->http_init = false;
 }
 
 enum http_error session_get(struct session *s, const char *url, const struct http_sink *sink,
 			    size_t body_cap, const char *what, struct http_response *resp)
 {
-	enum http_error rc = request_get(&s->rq, url, sink, body_cap, what, resp);
+	enum http_error rc;
+
+	if (!session_connect(s))
+		return HTTP_ERR_SETUP; /* the result says why */
+	rc = request_get(&s->rq, url, sink, body_cap, what, resp);
 
 	if (rc == HTTP_OK)
 		s->seconds += resp->seconds;

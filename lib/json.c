@@ -598,3 +598,39 @@ enum buf_error json_append_string(struct buf *out, const char *s, size_t len)
 		buf_truncate(out, mark);
 	return rc;
 }
+
+enum buf_error json_write(const struct json_value *v, struct buf *out)
+{
+	enum buf_error e = BUF_OK;
+
+	/* Depth is capped at JSON_MAX_DEPTH by the parser, so recursion is
+	 * bounded. */
+	switch (v->type) {
+	case JSON_NULL:
+		return buf_append_str(out, "null");
+	case JSON_BOOL:
+		return buf_append_str(out, v->boolean ? "true" : "false");
+	case JSON_NUMBER:
+		return buf_append(out, v->text, v->text_len);
+	case JSON_STRING:
+		return json_append_string(out, v->text, v->text_len);
+	case JSON_ARRAY:
+	case JSON_OBJECT:
+		break;
+	}
+	e = buf_append_str(out, v->type == JSON_ARRAY ? "[" : "{");
+	for (size_t i = 0; i < v->count && e == BUF_OK; i++) {
+		if (i)
+			e = buf_append_str(out, ",");
+		if (e == BUF_OK && v->type == JSON_OBJECT) {
+			e = json_append_string(out, v->items[i].key, v->items[i].key_len);
+			if (e == BUF_OK)
+				e = buf_append_str(out, ":");
+		}
+		if (e == BUF_OK)
+			e = json_write(v->items[i].value, out);
+	}
+	if (e == BUF_OK)
+		e = buf_append_str(out, v->type == JSON_ARRAY ? "]" : "}");
+	return e;
+}

@@ -128,4 +128,9 @@ const char *json_number_text(const struct json_value *v);
  * before the call, so it never ends in half a string. */
 enum buf_error json_append_string(struct buf *out, const char *s, size_t len);
 
+/* Appends @v as JSON text to @out: members in their order (duplicates
+ * too), strings with their exact bytes, numbers as they were written, so
+ * that parsing the text gives the same tree. On error @out holds a part. */
+enum buf_error json_write(const struct json_value *v, struct buf *out);
+
 #endif

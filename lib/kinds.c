@@ -68,6 +68,25 @@ enum vspc_error kind_decode_answer(const struct job_kind *k, const char *body, s
 	return envelope_decode(body, len, fill_job, &a, err, errlen);
 }
 
+void kind_decode_element(const struct job_kind *k, const struct json_value *item,
+			 struct vspc_job *job, struct vspc_job_session *session, bool *has_session)
+{
+	const struct json_value *embedded;
+	const struct json_value *bsj;
+	struct vspc_field f;
+
+	memset(job, 0, sizeof *job);
+	memset(session, 0, sizeof *session);
+	job->kind = k->id;
+	k->decode(item, job);
+	/* "_embedded": {"backupServerJob": null} means not expanded */
+	embedded = field_object(item, "_embedded", &f);
+	bsj = embedded ? field_object(embedded, "backupServerJob", &f) : NULL;
+	*has_session = bsj != NULL;
+	if (bsj)
+		field_backup_server_job(bsj, session);
+}
+
 /* The element of @data whose instanceUid is @uid, or NULL. */
 static const struct json_value *element_for(const struct json_value *data, const char *uid)
 {
@@ -95,9 +114,6 @@ enum vspc_error kind_decode_filtered(const struct job_kind *k, const char *body,
 	struct json_doc *doc = NULL;
 	const struct json_value *data;
 	const struct json_value *item;
-	const struct json_value *embedded;
-	const struct json_value *bsj = NULL;
-	struct vspc_field f;
 	struct vspc_paging paging;
 	char why[160];
 	enum json_error jrc = json_parse(body, len, &doc, why, sizeof why);
@@ -115,16 +131,8 @@ enum vspc_error kind_decode_filtered(const struct job_kind *k, const char *body,
 	if (rc == VSPC_OK && json_object_get(json_root(doc), "data", &data) == JSON_OK) {
 		item = element_for(data, uid);
 		*found = item != NULL;
-		if (item) {
-			job->kind = k->id;
-			k->decode(item, job);
-			embedded = field_object(item, "_embedded", &f);
-			bsj = embedded ? field_object(embedded, "backupServerJob", &f) : NULL;
-		}
-		if (bsj) {
-			field_backup_server_job(bsj, session);
-			*has_session = true;
-		}
+		if (item)
+			kind_decode_element(k, item, job, session, has_session);
 	}
 	json_free(doc);
 	return rc;

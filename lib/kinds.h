@@ -62,6 +62,11 @@ const char *kind_foreign_option(const struct job_kind *k, const struct check_pol
 enum vspc_error kind_decode_answer(const struct job_kind *k, const char *body, size_t len,
 				   struct vspc_job *job, char *err, size_t errlen);
 
+/* Decodes one element of a collection of kind @k (an object): the job and,
+ * when the BackupServerJob is embedded (*@has_session), its session. */
+void kind_decode_element(const struct job_kind *k, const struct json_value *item,
+			 struct vspc_job *job, struct vspc_job_session *session, bool *has_session);
+
 /* Decodes a 200 answer to the collection of kind @k filtered on the
  * instanceUid @uid with the BackupServerJob expanded: the element naming
  * @uid (a server that ignored the filter may send others too). *@found

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "envelope.h"
-#include "fields.h"
 #include "json.h"
 #include "kinds.h"
 #include "uidset.h"
@@ -25,50 +24,45 @@ struct page {
 	bool muted;           /* a UID came twice: the rest of the page is not handed out */
 	bool no_kind;         /* the server has no collection of this kind */
 	char dup[VSPC_UID_LEN + 1];
-	struct vspc_job job;
-	struct vspc_job_session session;
+	struct walk_item_store store;
 };
 
-static void decode_item(struct page *p, const struct json_value *item, bool *has_session)
+/* Called by the JSON stream for every element of a page's "data". */
+void walk_item_make(const struct job_kind *k, const struct json_value *element, size_t index,
+		    struct walk_item_store *store, struct walk_item *out)
 {
-	const struct json_value *embedded;
-	const struct json_value *bsj;
-	struct vspc_field f;
+	bool has_session;
 
-	memset(&p->job, 0, sizeof p->job);
-	memset(&p->session, 0, sizeof p->session);
-	p->job.kind = p->kind->id;
-	p->kind->decode(item, &p->job);
-	/* "_embedded": {"backupServerJob": null} means not expanded */
-	embedded = field_object(item, "_embedded", &f);
-	bsj = embedded ? field_object(embedded, "backupServerJob", &f) : NULL;
-	*has_session = bsj != NULL;
-	if (bsj)
-		field_backup_server_job(bsj, &p->session);
+	memset(out, 0, sizeof *out);
+	out->index = index;
+	out->element = element;
+	out->kind = k->id;
+	if (json_type_of(element) != JSON_OBJECT) {
+		snprintf(store->problem, sizeof store->problem,
+			 "an element of \"data\" is %s, expected an object",
+			 json_type_name(json_type_of(element)));
+		out->problem = store->problem;
+		return;
+	}
+	kind_decode_element(k, element, &store->job, &store->session, &has_session);
+	out->job = &store->job;
+	out->session = has_session ? &store->session : NULL;
 }
 
-/* Called by the JSON stream for every element of a page's "data". */
 static int on_item(void *ctx, const struct json_value *item)
 {
 	struct page *p = ctx;
-	struct walk_item wi = { .index = ++p->items };
-	char problem[96];
-	bool has_session;
+	struct walk_item wi;
 
-	if (json_type_of(item) != JSON_OBJECT) {
-		snprintf(problem, sizeof problem,
-			 "an element of \"data\" is %s, expected an object",
-			 json_type_name(json_type_of(item)));
-		wi.problem = problem;
-	} else {
-		decode_item(p, item, &has_session);
-		if (p->job.ids.instance_uid.f.state == VSPC_FIELD_VALUE) {
-			enum uidset_rc rc = uidset_add(p->seen, p->job.ids.instance_uid.value);
+	walk_item_make(p->kind, item, ++p->items, &p->store, &wi);
+	if (wi.job) {
+		if (p->store.job.ids.instance_uid.f.state == VSPC_FIELD_VALUE) {
+			enum uidset_rc rc = uidset_add(p->seen, p->store.job.ids.instance_uid.value);
 
 			if (rc == UIDSET_PRESENT && !p->muted) {
 				/* read on: the pagingInfo may tell why (an ignored offset) */
 				snprintf(p->dup, sizeof p->dup, "%s",
-					 p->job.ids.instance_uid.value);
+					 p->store.job.ids.instance_uid.value);
 				p->muted = true;
 			}
 			if (rc == UIDSET_NOMEM) {
@@ -76,8 +70,6 @@ static int on_item(void *ctx, const struct json_value *item)
 				return 0;
 			}
 		}
-		wi.job = &p->job;
-		wi.session = has_session ? &p->session : NULL;
 	}
 	if (p->muted)
 		return 1;

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "http.h"
+#include "json.h"
 #include "vspc.h"
 
 #define WALK_PAGE_LIMIT 500u
@@ -47,7 +48,23 @@ struct walk_item {
 	const struct vspc_job_session *session; /* NULL when not embedded */
 	const char *problem;                    /* why job is NULL */
 	size_t index;                           /* 1-based, within the page */
+	const struct json_value *element;       /* the element itself, as sent */
+	enum vspc_kind kind;                    /* of the collection it came from */
 };
+
+/* What an item points into. */
+struct walk_item_store {
+	struct vspc_job job;
+	struct vspc_job_session session;
+	char problem[96];
+};
+
+struct job_kind;
+
+/* The item for @element, element @index of a page of kind @k, decoded into
+ * @store: what the walk hands out, and what a stored element gives back. */
+void walk_item_make(const struct job_kind *k, const struct json_value *element, size_t index,
+		    struct walk_item_store *store, struct walk_item *out);
 
 /* Receives the items as they arrive; returns false to stop the walk. */
 typedef bool (*walk_item_fn)(void *ctx, const struct walk_item *item);

@@ -6,6 +6,7 @@
 
 #include <fnmatch.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -13,6 +14,8 @@
 #include "evaluate.h"
 #include "kinds.h"
 #include "listing.h"
+#include "pages.h"
+#include "snapshot_run.h"
 #include "modes.h"
 #include "tally.h"
 #include "walk.h"
@@ -139,63 +142,124 @@ static bool on_list_item(void *ctx, const struct walk_item *it)
 	return true;
 }
 
-/* The walker's fetch: one page over the session. */
-static enum walk_fetch_rc fetch_page(void *ctx, enum vspc_kind kind, uint64_t offset,
-				     const char *url, const struct http_sink *sink,
-				     const char *what)
-{
-	struct fleet *fl = ctx;
-	const struct config *cfg = fl->cfg;
-	struct http_response resp = { 0 };
-	enum walk_fetch_rc rc = WALK_FETCH_FAILED;
-	char subject[80];
-
-	if (session_get(fl->s, url, sink, WALK_PAGE_BODY_CAP, what, &resp) != HTTP_OK) {
-		if (resp.sink_aborted)
-			rc = WALK_FETCH_ABORTED;
-	} else if (resp.status == 200) {
-		rc = WALK_FETCH_OK;
-	} else if (resp.status == 404 && offset == 0 && kind != VSPC_KIND_VM &&
-		   !cfg->target.kind_given && !cfg->filter.has_backup_server) {
-		/* a VSPC without the collection (API 3.4 may lack the CDP one) */
-		result_line(fl->s->rq.res, 1,
-			    "note: VSPC has no %s collection (HTTP 404): none are checked",
-			    kind_of(kind)->title);
-		rc = WALK_FETCH_NO_KIND;
-	} else if (cfg->filter.has_backup_server) {
-		/* a backup server that is gone is news; a missing collection is not */
-		snprintf(subject, sizeof subject, "backup server %s", cfg->filter.backup_server);
-		session_report_status(fl->s, &resp, subject, STATE_CRITICAL, what);
-	} else {
-		session_report_status(fl->s, &resp, "the replication job collection", STATE_UNKNOWN,
-				      what);
-	}
-	http_response_free(&resp);
-	return rc;
-}
-
 /* Walks the collections of the selected kinds; false (with the reason in
  * the result) if the walk failed. */
 static bool walk(struct fleet *fl, walk_item_fn item)
 {
-	const struct config *cfg = fl->cfg;
-	const struct walk_spec spec = {
-		.server = &cfg->conn.server,
-		.backup_server = cfg->filter.has_backup_server ? cfg->filter.backup_server : NULL,
-		.kinds = cfg->target.kinds,
-		.limit = WALK_PAGE_LIMIT,
-		.fetch = fetch_page,
-		.fetch_ctx = fl,
-		.item = item,
-		.item_ctx = fl,
-	};
 	struct walk_stats stats;
-	char err[512];
-	enum walk_error rc = walk_run(&spec, &stats, err, sizeof err);
 
-	if (rc != WALK_OK && rc != WALK_ERR_FETCH)
-		result_fail(fl->s->rq.res, STATE_UNKNOWN, "%s", err);
-	return rc == WALK_OK;
+	return pages_walk(fl->s, PAGES_SELECTED, item, fl, &stats) == WALK_OK;
+}
+
+/* With --backup-server only that server's jobs; the walk asked VSPC for
+ * them, the snapshot holds every server's. */
+struct server_filter {
+	struct fleet *fl;
+	walk_item_fn item;
+};
+
+static bool on_server_item(void *ctx, const struct walk_item *it)
+{
+	const struct server_filter *sf = ctx;
+	const struct vspc_job_session *js = it->session;
+
+	if (js && js->backup_server_uid.f.state == VSPC_FIELD_VALUE &&
+	    strcmp(js->backup_server_uid.value, sf->fl->cfg->filter.backup_server) != 0)
+		return true;
+	return sf->item(sf->fl, it);
+}
+
+/* Whether the snapshot gives the answer the walk would: not when a
+ * missing collection was asked for by name (the walk reports it), nor
+ * for a backup server it knows no job of (it may be gone, which only
+ * VSPC can say) or while some job's server is unknown. */
+static bool servable(const struct fleet *fl, struct snap_run *r)
+{
+	const struct config *cfg = fl->cfg;
+	bool filtered = cfg->filter.has_backup_server;
+	uint64_t matching = 0, unknown = 0;
+	char why[PATH_MAX + 256];
+
+	if ((r->info.skipped & cfg->target.kinds) && (cfg->target.kind_given || filtered))
+		return false;
+	return !filtered ||
+	       (snapshot_count_server(r->sn, cfg->filter.backup_server, &matching, &unknown, why,
+				      sizeof why) &&
+		matching > 0 && unknown == 0);
+}
+
+/* Hands the selected jobs of a fresh snapshot out in the walk's order,
+ * with the walk's notes. False, with the result failed, when a stored
+ * job could not be read. */
+static bool from_snapshot(struct fleet *fl, struct snap_run *r, walk_item_fn item)
+{
+	const struct config *cfg = fl->cfg;
+	struct result *res = fl->s->rq.res;
+	struct server_filter sf = { fl, item };
+	bool filtered = cfg->filter.has_backup_server;
+	char why[PATH_MAX + 256];
+
+	for (size_t i = 0; i < VSPC_KIND_COUNT; i++) {
+		const struct job_kind *k = job_kinds[i];
+
+		if (!(cfg->target.kinds & (1u << k->id)))
+			continue;
+		if (r->info.skipped & (1u << k->id)) {
+			result_line(res, 1,
+				    "note: VSPC has no %s collection (HTTP 404): none are checked",
+				    k->title);
+			continue;
+		}
+		if (!snapshot_each(r->sn, 1u << k->id, filtered ? on_server_item : item,
+				   filtered ? (void *)&sf : (void *)fl, why, sizeof why)) {
+			snapshot_invalidate(r->sn);
+			result_fail(res, STATE_UNKNOWN,
+				    "the job snapshot could not be read: %s (the next run makes a "
+				    "new one)",
+				    why);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void no_header(struct fleet *fl)
+{
+	(void)fl;
+}
+
+static void list_header(struct fleet *fl)
+{
+	listing_header(fl->cfg->mode);
+}
+
+/* The selected jobs, from the snapshot when --snapshot-max-age allows,
+ * else from a walk; @before runs first (the listing's header). False,
+ * with the result failed, when not every job was handed out. */
+static bool jobs(struct fleet *fl, walk_item_fn item, void (*before)(struct fleet *fl))
+{
+	if (fl->cfg->snapshot_max_age > 0) {
+		struct snap_run r;
+		enum snap_use use = snap_acquire(fl->s, &r);
+		bool served = use == SNAP_READY && servable(fl, &r);
+		bool ok = false;
+
+		if (served) {
+			before(fl);
+			ok = from_snapshot(fl, &r, item);
+		}
+		snap_release(&r);
+		if (served)
+			return ok;
+		if (use == SNAP_REPORTED)
+			return false;
+		if (use == SNAP_READY)
+			result_line(fl->s->rq.res, 1,
+				    "note: the snapshot cannot tell about this backup server or "
+				    "collection: asking VSPC");
+	}
+	before(fl);
+	return walk(fl, item);
 }
 
 static void fleet_init(struct fleet *fl, struct session *s)
@@ -214,7 +278,7 @@ void mode_fleet(struct session *s)
 	struct fleet fl;
 
 	fleet_init(&fl, s);
-	if (walk(&fl, on_fleet_item))
+	if (jobs(&fl, on_fleet_item, no_header))
 		tally_report(&fl.tally, cfg->min_jobs_set, cfg->min_jobs, s->rq.res);
 	result_perf(
 	    s->rq.res,
@@ -229,8 +293,7 @@ void mode_list(struct session *s)
 	struct fleet fl;
 
 	fleet_init(&fl, s);
-	listing_header(s->rq.cfg->mode);
-	walk(&fl, on_list_item);
+	jobs(&fl, on_list_item, list_header);
 	fflush(stdout);
 	buf_free(&fl.job_perfdata);
 }

@@ -28,6 +28,7 @@ struct request_ctx {
 	struct request_api *api;    /* shared by every request of the run */
 	int64_t deadline_ms;
 	struct result *res;
+	double *retry_after; /* the last 429's retryAfter in seconds (-1: none); may be NULL */
 };
 
 /* The headers every VSPC request carries besides the token. */

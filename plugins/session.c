@@ -36,7 +36,9 @@ bool session_open(struct session *s, const struct config *cfg, struct buf *token
 		.api = &s->api,
 		.deadline_ms = clock_now_ms() + (int64_t)cfg->timeout_seconds * 1000,
 		.res = res,
+		.retry_after = &s->retry_after,
 	};
+	s->retry_after = -1;
 	request_api_start(&s->api, cfg, res);
 	return !login || auth_start(&s->auth, cfg, token, res);
 }

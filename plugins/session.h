@@ -26,6 +26,7 @@ struct session {
 	bool usable;    /* ...and it worked */
 	bool http_init; /* http_global_init() was called */
 	double seconds; /* time spent in requests */
+	double retry_after; /* what the last 429 asked for, in seconds; -1 none */
 };
 
 /* Prepares the session without any network or HTTP library: the deadline,

@@ -5,6 +5,7 @@
  * the UID brings the policy and its BackupServerJob in one answer). */
 #include "autoconfig.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -13,6 +14,7 @@
 #include "evaluate.h"
 #include "kinds.h"
 #include "modes.h"
+#include "snapshot_run.h"
 #include "vspc.h"
 
 /* What the requests found out. */
@@ -201,16 +203,83 @@ static bool find(struct session *s, struct found *f)
 	return g == GOT_IT;
 }
 
+enum from {
+	FROM_SNAPSHOT = 0, /* found in a fresh snapshot */
+	FROM_NOWHERE,      /* the result says why (a failed refresh) */
+	FROM_VSPC          /* to be asked for directly */
+};
+
+/* With --snapshot-max-age: the job from a fresh snapshot. A job it does
+ * not hold (new, deleted), of a kind not asked for, or without the
+ * BackupServerJob the check needs, is asked for directly, so the answer is
+ * the direct check's. */
+static enum from from_snapshot(struct session *s, struct found *f)
+{
+	const struct config *cfg = s->rq.cfg;
+	const char *uid = cfg->target.uid;
+	struct snapshot_item it;
+	struct snap_run r;
+	char why[PATH_MAX + 256];
+	enum from from = FROM_VSPC;
+	enum snap_use use = snap_acquire(s, &r);
+
+	if (use != SNAP_READY) {
+		snap_release(&r);
+		return use == SNAP_REPORTED ? FROM_NOWHERE : FROM_VSPC;
+	}
+	switch (snapshot_find(r.sn, uid, &it, why, sizeof why)) {
+	case SNAPSHOT_FOUND:
+		if (!(cfg->target.kinds & (1u << it.kind)))
+			result_line(s->rq.res, 1, "note: job %s is a %s in the snapshot: asking VSPC",
+				    uid, kind_of(it.kind)->title);
+		else if (cfg->job_status && it.item.session == NULL)
+			result_line(s->rq.res, 1,
+				    "note: the snapshot has no BackupServerJob for job %s: asking "
+				    "VSPC",
+				    uid);
+		else {
+			f->kind = kind_of(it.kind);
+			f->job = *it.item.job;
+			f->has_session = cfg->job_status;
+			if (f->has_session)
+				f->session = *it.item.session;
+			f->measured = true;
+			from = FROM_SNAPSHOT;
+		}
+		snapshot_item_free(&it);
+		break;
+	case SNAPSHOT_ABSENT:
+		result_line(s->rq.res, 1,
+			    "note: job %s is not in the snapshot (new, or deleted): asking VSPC",
+			    uid);
+		break;
+	case SNAPSHOT_AMBIGUOUS:
+		result_line(s->rq.res, 1,
+			    "note: more than one job of the snapshot has UID %s: asking VSPC", uid);
+		break;
+	case SNAPSHOT_BROKEN:
+		snapshot_invalidate(r.sn);
+		result_line(s->rq.res, 1, "note: %s: asking VSPC (the next run makes a new one)",
+			    why);
+		break;
+	}
+	snap_release(&r);
+	return from;
+}
+
 void mode_single(struct session *s)
 {
 	const struct config *cfg = s->rq.cfg;
 	struct found *f = calloc(1, sizeof *f);
+	enum from from = FROM_VSPC;
 
 	if (f == NULL) {
 		result_fail(s->rq.res, STATE_UNKNOWN, "plugin fault: out of memory");
 		return;
 	}
-	if (find(s, f)) {
+	if (cfg->snapshot_max_age > 0)
+		from = from_snapshot(s, f);
+	if (from == FROM_SNAPSHOT || (from == FROM_VSPC && find(s, f))) {
 		const char *foreign = kind_foreign_option(f->kind, &cfg->policy);
 		if (foreign)
 			result_fail(s->rq.res, STATE_UNKNOWN,

@@ -529,8 +529,12 @@ bool snapshot_count_server(struct snapshot *sn, const char *uid, uint64_t *match
 void snapshot_invalidate(struct snapshot *sn)
 {
 	snapshot_read_end(sn);
-	if (sn->db && sn->schema_ok)
+	if (sn->db && sn->schema_ok) {
+		/* best effort: not worth waiting long for a refresh in progress,
+		 * which replaces the walk anyway */
+		sqlite3_busy_timeout(sn->db, 200);
 		(void)sqlite3_exec(sn->db, "UPDATE snapshot SET taken_at = 0", NULL, NULL, NULL);
+	}
 }
 
 bool snapshot_reopen(struct snapshot *sn, char *note, size_t notelen)

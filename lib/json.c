@@ -2,6 +2,7 @@
 
 #include "buf.h"
 #include "json.h"
+#include "oom.h"
 #include "secret.h"
 #include "utf8.h"
 
@@ -325,6 +326,43 @@ struct json_stream {
 	char message[160];
 };
 
+/* yajl's own allocations (its lexer and buffers) go through these: yajl
+ * does not check for NULL, so a failed allocation ends the run with the
+ * prepared UNKNOWN line instead of a crash. The tree's own allocations are
+ * checked and reported as JSON_ERR_NOMEM. */
+static void *yajl_malloc_checked(void *ctx, size_t n)
+{
+	void *p = malloc(n);
+
+	(void)ctx;
+	if (p == NULL)
+		oom_exit();
+	return p;
+}
+
+static void *yajl_realloc_checked(void *ctx, void *old, size_t n)
+{
+	void *p = realloc(old, n);
+
+	(void)ctx;
+	if (p == NULL && n)
+		oom_exit();
+	return p;
+}
+
+static void yajl_free_checked(void *ctx, void *p)
+{
+	(void)ctx;
+	free(p);
+}
+
+static yajl_alloc_funcs yajl_allocs = {
+	yajl_malloc_checked,
+	yajl_realloc_checked,
+	yajl_free_checked,
+	NULL,
+};
+
 struct json_stream *json_stream_new(const char *array_key, json_item_fn fn, void *ctx)
 {
 	struct json_stream *st = calloc(1, sizeof *st);
@@ -334,7 +372,7 @@ struct json_stream *json_stream_new(const char *array_key, json_item_fn fn, void
 	st->b.stream_key = fn ? array_key : NULL;
 	st->b.item_fn = fn;
 	st->b.item_ctx = ctx;
-	st->h = yajl_alloc(&builder_callbacks, NULL, &st->b);
+	st->h = yajl_alloc(&builder_callbacks, &yajl_allocs, &st->b);
 	if (st->h == NULL) {
 		free(st);
 		return NULL;

@@ -2,7 +2,9 @@
 #include "autoconfig.h"
 
 #include <stdlib.h>
+#include <string.h>
 
+#include "oom.h"
 #include "output.h"
 #include "tap.h"
 
@@ -97,8 +99,20 @@ static void test_sanitising(void)
 		     "labels with spaces are quoted; = and ' never reach a label");
 }
 
+/* The out-of-memory line is prepared apart from the output module (it is
+ * written from inside yajl's allocator); it must still be a status line. */
+static void test_oom_line(void)
+{
+	const char *want = OUTPUT_PREFIX " UNKNOWN - ";
+
+	tap_ok(strncmp(OOM_LINE, want, strlen(want)) == 0 &&
+		   strchr(OOM_LINE, '\n') == OOM_LINE + strlen(OOM_LINE) - 1,
+	       "the out-of-memory line is one UNKNOWN status line: %s", OOM_LINE);
+}
+
 int main(void)
 {
+	test_oom_line();
 	test_status_lines();
 	test_sanitising();
 	return tap_done();

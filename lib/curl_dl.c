@@ -28,8 +28,11 @@ struct dlopen_note {
 	_Alignas(4) char payload[sizeof DLOPEN_NOTE_JSON];
 };
 
-/* "used": no code refers to it, the compiler must emit it all the same. */
-static const struct dlopen_note dlopen_note __attribute__((used, section(".note.dlopen"))) = {
+/* "used": no code refers to it, the compiler must emit it all the same.
+ * _Alignas on the object itself: gcc would give an object this large the
+ * 32-byte alignment of vector loads, and readers of notes want 4 or 8. */
+#define DLOPEN_NOTE_SECTION __attribute__((used, section(".note.dlopen")))
+_Alignas(4) static const struct dlopen_note dlopen_note DLOPEN_NOTE_SECTION = {
 	.owner_size = sizeof DLOPEN_NOTE_OWNER,
 	.payload_size = sizeof DLOPEN_NOTE_JSON,
 	.type = DLOPEN_NOTE_TYPE,

@@ -25,8 +25,10 @@ INIT_RE = re.compile(r"calling init: (\S+)$")
 
 
 def asan_build():
+    """configure --enable-asan: the binary calls __asan_init (the word
+    AddressSanitizer itself is only in libasan)."""
     with open(PLUGIN, "rb") as f:
-        return b"AddressSanitizer" in f.read()
+        return b"__asan_init" in f.read()
 
 
 def shim_path():

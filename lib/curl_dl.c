@@ -30,8 +30,18 @@ struct dlopen_note {
 
 /* "used": no code refers to it, the compiler must emit it all the same.
  * _Alignas on the object itself: gcc would give an object this large the
- * 32-byte alignment of vector loads, and readers of notes want 4 or 8. */
-#define DLOPEN_NOTE_SECTION __attribute__((used, section(".note.dlopen")))
+ * 32-byte alignment of vector loads, and readers of notes want 4 or 8.
+ * clang's AddressSanitizer would pad it with a red zone (gcc's leaves
+ * objects in named sections alone). */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DLOPEN_NOTE_NO_ASAN __attribute__((no_sanitize("address")))
+#endif
+#endif
+#ifndef DLOPEN_NOTE_NO_ASAN
+#define DLOPEN_NOTE_NO_ASAN
+#endif
+#define DLOPEN_NOTE_SECTION __attribute__((used, section(".note.dlopen"))) DLOPEN_NOTE_NO_ASAN
 _Alignas(4) static const struct dlopen_note dlopen_note DLOPEN_NOTE_SECTION = {
 	.owner_size = sizeof DLOPEN_NOTE_OWNER,
 	.payload_size = sizeof DLOPEN_NOTE_JSON,

@@ -11,9 +11,13 @@
 #include <curl/curl.h>
 
 #include "clock.h"
+#include "curl_dl.h"
 #include "secret.h"
 
 #define TRACE_LINE_MAX 1024
+
+/* libcurl's functions, there once http_global_init() has succeeded. */
+static const struct curl_dl *libcurl;
 
 struct http_client {
 	CURL *curl;
@@ -26,15 +30,23 @@ struct http_client {
 
 bool http_global_init(char *err, size_t errlen)
 {
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK)
-		return true;
-	snprintf(err, errlen, "libcurl failed to initialise");
-	return false;
+	const struct curl_dl *lib = curl_dl_load(err, errlen);
+
+	if (lib == NULL)
+		return false;
+	if (lib->global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(err, errlen, "libcurl failed to initialise");
+		return false;
+	}
+	libcurl = lib;
+	return true;
 }
 
 void http_global_cleanup(void)
 {
-	curl_global_cleanup();
+	if (libcurl)
+		libcurl->global_cleanup();
+	libcurl = NULL;
 }
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
@@ -44,7 +56,8 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
 	size_t n = size * nmemb;
 	long status = 0;
 
-	if (c->sink && curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK &&
+	if (c->sink &&
+	    libcurl->easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK &&
 	    status == 200) {
 		if (n > resp->body.cap - resp->streamed) {
 			c->too_big = true;
@@ -205,7 +218,7 @@ static int on_debug(CURL *curl, curl_infotype type, char *data, size_t size, voi
  * macro has a setup_failed label. */
 #define SET(opt, val)                                                                              \
 	do {                                                                                       \
-		if (curl_easy_setopt(c->curl, opt, val) != CURLE_OK) {                             \
+		if (libcurl->easy_setopt(c->curl, opt, val) != CURLE_OK) {                         \
 			snprintf(err, errlen, "libcurl refused option %s", #opt);                  \
 			goto setup_failed;                                                         \
 		}                                                                                  \
@@ -220,7 +233,7 @@ struct http_client *http_client_new(const struct http_options *opt, char *err, s
 		return NULL;
 	}
 	c->opt = *opt;
-	c->curl = curl_easy_init();
+	c->curl = libcurl->easy_init();
 	if (c->curl == NULL) {
 		snprintf(err, errlen, "cannot start libcurl");
 		goto setup_failed;
@@ -260,7 +273,7 @@ void http_client_free(struct http_client *c)
 	if (c == NULL)
 		return;
 	if (c->curl)
-		curl_easy_cleanup(c->curl);
+		libcurl->easy_cleanup(c->curl);
 	free(c);
 }
 
@@ -268,12 +281,12 @@ static void slist_free_wipe(struct curl_slist *list)
 {
 	for (struct curl_slist *l = list; l; l = l->next)
 		secret_wipe(l->data, strlen(l->data));
-	curl_slist_free_all(list);
+	libcurl->slist_free_all(list);
 }
 
 static enum http_error map_curl_error(struct http_client *c, CURLcode rc, char *err, size_t errlen)
 {
-	const char *text = c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc);
+	const char *text = c->errbuf[0] ? c->errbuf : libcurl->easy_strerror(rc);
 
 	if (c->resp->sink_aborted) {
 		snprintf(err, errlen, "the answer was refused while reading it");
@@ -311,7 +324,7 @@ static enum http_error perform(struct http_client *c, const char *url, const cha
 		return HTTP_ERR_TIMEOUT;
 	}
 	for (size_t i = 0; i < nheaders; i++) {
-		struct curl_slist *l = curl_slist_append(list, headers[i]);
+		struct curl_slist *l = libcurl->slist_append(list, headers[i]);
 
 		if (l == NULL) {
 			snprintf(err, errlen, "out of memory");
@@ -332,14 +345,14 @@ static enum http_error perform(struct http_client *c, const char *url, const cha
 	SET(CURLOPT_CONNECTTIMEOUT_MS, (long)left);
 	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)body_cap);
 
-	cc = curl_easy_perform(c->curl);
-	if (curl_easy_getinfo(c->curl, CURLINFO_TOTAL_TIME_T, &total_us) == CURLE_OK)
+	cc = libcurl->easy_perform(c->curl);
+	if (libcurl->easy_getinfo(c->curl, CURLINFO_TOTAL_TIME_T, &total_us) == CURLE_OK)
 		resp->seconds = (double)total_us / 1e6;
 	if (cc != CURLE_OK) {
 		rc = map_curl_error(c, cc, err, errlen);
 		goto out;
 	}
-	if (curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &resp->status) != CURLE_OK) {
+	if (libcurl->easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &resp->status) != CURLE_OK) {
 		snprintf(err, errlen, "libcurl has no response code");
 		rc = HTTP_ERR_SETUP;
 	}
@@ -348,10 +361,10 @@ setup_failed:
 	rc = HTTP_ERR_SETUP;
 out:
 	/* drop libcurl's pointers to what the caller frees */
-	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
+	libcurl->easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
 	if (post_body) {
-		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, NULL);
-		curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
+		libcurl->easy_setopt(c->curl, CURLOPT_POSTFIELDS, NULL);
+		libcurl->easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
 	}
 	slist_free_wipe(list);
 	c->resp = NULL;
@@ -371,14 +384,14 @@ enum http_error http_get(struct http_client *c, const char *url, const char *con
 static bool form_append(struct http_client *c, struct buf *body, const char *name,
 			const char *value)
 {
-	char *enc = curl_easy_escape(c->curl, value, 0);
+	char *enc = libcurl->easy_escape(c->curl, value, 0);
 	bool ok;
 
 	if (enc == NULL)
 		return false;
 	ok = buf_printf(body, "%s%s=%s", body->len ? "&" : "", name, enc) == BUF_OK;
 	secret_wipe(enc, strlen(enc));
-	curl_free(enc);
+	libcurl->mem_free(enc);
 	return ok;
 }
 

@@ -56,10 +56,11 @@ struct http_response {
 
 struct http_client;
 
-/* Initialises libcurl; call once, before any thread exists and before the
- * first client. Returns false, with the reason in @err, if libcurl cannot
- * start. */
+/* Loads libcurl (see curl_dl.h) and initialises it; call once, before any
+ * thread exists and before the first client. Returns false, with a
+ * one-line reason in @err, if libcurl cannot be loaded or cannot start. */
 bool http_global_init(char *err, size_t errlen);
+/* Undoes a successful http_global_init(); the library stays loaded. */
 void http_global_cleanup(void);
 
 /* Creates a client. The options are copied (the strings are not: they must

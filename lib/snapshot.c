@@ -24,32 +24,31 @@
 /* the largest stored element: what a page may hold */
 #define ELEMENT_CAP WALK_PAGE_BODY_CAP
 
-static const char schema_sql[] =
-    "CREATE TABLE snapshot ("
-    " id INTEGER PRIMARY KEY CHECK (id = 1),"
-    " taken_at INTEGER NOT NULL,"
-    " api_version TEXT NOT NULL,"
-    " vm_jobs INTEGER NOT NULL,"
-    " cdp_jobs INTEGER NOT NULL,"
-    " skipped_kinds INTEGER NOT NULL);"
-    "CREATE TABLE failure ("
-    " id INTEGER PRIMARY KEY CHECK (id = 1),"
-    " failed_at INTEGER NOT NULL,"
-    " retry_at INTEGER NOT NULL,"
-    " state INTEGER NOT NULL,"
-    " message TEXT NOT NULL);"
-    "CREATE TABLE jobs ("
-    " seq INTEGER PRIMARY KEY,"
-    " kind TEXT NOT NULL,"
-    " page_index INTEGER NOT NULL,"
-    " uid TEXT,"
-    " name TEXT,"
-    " backup_server TEXT,"
-    " body TEXT NOT NULL);"
-    "CREATE TABLE names ("
-    " uid TEXT NOT NULL,"
-    " seq INTEGER NOT NULL REFERENCES jobs(seq));"
-    "CREATE INDEX names_uid ON names(uid);";
+static const char schema_sql[] = "CREATE TABLE snapshot ("
+				 " id INTEGER PRIMARY KEY CHECK (id = 1),"
+				 " taken_at INTEGER NOT NULL,"
+				 " api_version TEXT NOT NULL,"
+				 " vm_jobs INTEGER NOT NULL,"
+				 " cdp_jobs INTEGER NOT NULL,"
+				 " skipped_kinds INTEGER NOT NULL);"
+				 "CREATE TABLE failure ("
+				 " id INTEGER PRIMARY KEY CHECK (id = 1),"
+				 " failed_at INTEGER NOT NULL,"
+				 " retry_at INTEGER NOT NULL,"
+				 " state INTEGER NOT NULL,"
+				 " message TEXT NOT NULL);"
+				 "CREATE TABLE jobs ("
+				 " seq INTEGER PRIMARY KEY,"
+				 " kind TEXT NOT NULL,"
+				 " page_index INTEGER NOT NULL,"
+				 " uid TEXT,"
+				 " name TEXT,"
+				 " backup_server TEXT,"
+				 " body TEXT NOT NULL);"
+				 "CREATE TABLE names ("
+				 " uid TEXT NOT NULL,"
+				 " seq INTEGER NOT NULL REFERENCES jobs(seq));"
+				 "CREATE INDEX names_uid ON names(uid);";
 
 struct snapshot {
 	sqlite3 *db;
@@ -234,8 +233,7 @@ static bool db_open(struct snapshot *sn, char *note, size_t notelen)
 		if (fd >= 0)
 			close(fd);
 	}
-	rc = sqlite3_open_v2(sn->path, &sn->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW,
-			     NULL);
+	rc = sqlite3_open_v2(sn->path, &sn->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
 	if (rc != SQLITE_OK)
 		return sql_failed(sn, rc, "cannot open", note, notelen);
 	sqlite3_extended_result_codes(sn->db, 1);
@@ -283,8 +281,8 @@ static bool db_rebuild(struct snapshot *sn, char *note, size_t notelen)
 
 /* --- opening ------------------------------------------------------------ */
 
-struct snapshot *snapshot_open(const char *dir, const struct snapshot_key *key,
-			       int64_t deadline_ms, char *note, size_t notelen)
+struct snapshot *snapshot_open(const char *dir, const struct snapshot_key *key, int64_t deadline_ms,
+			       char *note, size_t notelen)
 {
 	struct snapshot *sn = calloc(1, sizeof *sn);
 	struct privdir pd;
@@ -354,8 +352,8 @@ static void read_failure_row(sqlite3_stmt *st, struct snapshot_info *info)
 	info->failed = true;
 	info->failed_at = sqlite3_column_int64(st, 0);
 	info->retry_at = sqlite3_column_int64(st, 1);
-	info->failed_state = state >= STATE_OK && state <= STATE_UNKNOWN ? (enum state)state
-									  : STATE_UNKNOWN;
+	info->failed_state =
+	    state >= STATE_OK && state <= STATE_UNKNOWN ? (enum state)state : STATE_UNKNOWN;
 	snprintf(info->failed_message, sizeof info->failed_message, "%s",
 		 msg && msg[0] ? (const char *)msg : "(no message)");
 }
@@ -424,7 +422,8 @@ static bool row_item(struct snapshot *sn, sqlite3_stmt *st, struct snapshot_item
 	memset(out, 0, sizeof *out);
 	if (k == NULL || body == NULL || index < 1) {
 		sn->damaged = true;
-		snprintf(note, notelen, "snapshot %s holds a job row that makes no sense", sn->path);
+		snprintf(note, notelen, "snapshot %s holds a job row that makes no sense",
+			 sn->path);
 		return false;
 	}
 	if (json_parse(body, (size_t)body_len, &out->doc, why, sizeof why) != JSON_OK) {
@@ -483,9 +482,8 @@ bool snapshot_each(struct snapshot *sn, unsigned kinds, walk_item_fn fn, void *c
 		   size_t notelen)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(sn->db,
-				    "SELECT kind, page_index, body FROM jobs ORDER BY seq", -1,
-				    &st, NULL);
+	int rc = sqlite3_prepare_v2(sn->db, "SELECT kind, page_index, body FROM jobs ORDER BY seq",
+				    -1, &st, NULL);
 	bool ok = true;
 
 	while (ok && rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -545,8 +543,7 @@ bool snapshot_reopen(struct snapshot *sn, char *note, size_t notelen)
 
 /* --- refreshing --------------------------------------------------------- */
 
-bool snapshot_lock(struct snapshot *sn, int64_t deadline_ms, bool *busy, char *note,
-		   size_t notelen)
+bool snapshot_lock(struct snapshot *sn, int64_t deadline_ms, bool *busy, char *note, size_t notelen)
 {
 	bool exists;
 
@@ -628,8 +625,7 @@ static bool add_name(struct snapshot *sn, const char *uid, char *note, size_t no
 
 /* Every UID the job is known by (its own and its BackupServerJob's), each
  * once: a check finds it by whichever its API version calls it. */
-static bool add_names(struct snapshot *sn, const struct walk_item *item, char *note,
-		      size_t notelen)
+static bool add_names(struct snapshot *sn, const struct walk_item *item, char *note, size_t notelen)
 {
 	const struct vspc_uid *uids[6];
 	size_t count = 0;
@@ -700,8 +696,9 @@ bool snapshot_refresh_add(struct snapshot *sn, enum vspc_kind kind, const struct
 bool snapshot_refresh_commit(struct snapshot *sn, const struct snapshot_info *info, char *note,
 			     size_t notelen)
 {
-	static const char sql[] = "INSERT OR REPLACE INTO snapshot (id, taken_at, api_version, "
-				  "vm_jobs, cdp_jobs, skipped_kinds) VALUES (1, ?1, ?2, ?3, ?4, ?5)";
+	static const char sql[] =
+	    "INSERT OR REPLACE INTO snapshot (id, taken_at, api_version, "
+	    "vm_jobs, cdp_jobs, skipped_kinds) VALUES (1, ?1, ?2, ?3, ?4, ?5)";
 	sqlite3_stmt *st = NULL;
 	int rc;
 
@@ -725,8 +722,7 @@ bool snapshot_refresh_commit(struct snapshot *sn, const struct snapshot_info *in
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return sql_failed(sn, rc, "storing the walk", note, notelen);
-	if (!exec(sn, "DELETE FROM failure", note, notelen) ||
-	    !exec(sn, "COMMIT", note, notelen))
+	if (!exec(sn, "DELETE FROM failure", note, notelen) || !exec(sn, "COMMIT", note, notelen))
 		return false;
 	sn->writing = false;
 	return true;

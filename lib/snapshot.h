@@ -60,8 +60,8 @@ struct snapshot;
  * directory @dir (NULL: the default); SQLite waits for its own locks until
  * @deadline_ms at most. NULL, with the reason in @note, when no trusted
  * file can be used: the caller asks VSPC instead. */
-struct snapshot *snapshot_open(const char *dir, const struct snapshot_key *key,
-			       int64_t deadline_ms, char *note, size_t notelen);
+struct snapshot *snapshot_open(const char *dir, const struct snapshot_key *key, int64_t deadline_ms,
+			       char *note, size_t notelen);
 
 /* Closes it, rolling back a refresh that was not committed. Accepts NULL. */
 void snapshot_close(struct snapshot *sn);

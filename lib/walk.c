@@ -57,7 +57,8 @@ static int on_item(void *ctx, const struct json_value *item)
 	walk_item_make(p->kind, item, ++p->items, &p->store, &wi);
 	if (wi.job) {
 		if (p->store.job.ids.instance_uid.f.state == VSPC_FIELD_VALUE) {
-			enum uidset_rc rc = uidset_add(p->seen, p->store.job.ids.instance_uid.value);
+			enum uidset_rc rc =
+			    uidset_add(p->seen, p->store.job.ids.instance_uid.value);
 
 			if (rc == UIDSET_PRESENT && !p->muted) {
 				/* read on: the pagingInfo may tell why (an ignored offset) */

@@ -394,10 +394,8 @@ static bool opt_list(const char *text, struct config *cfg, char *err, size_t err
 		const char *name;
 		enum run_mode mode;
 	} forms[] = {
-		{ "table", MODE_LIST_TABLE },
-		{ "json", MODE_LIST_JSON },
-		{ "icinga2", MODE_LIST_ICINGA2 },
-		{ "icinga2-array", MODE_LIST_ICINGA2_ARRAY },
+		{ "table", MODE_LIST_TABLE },     { "json", MODE_LIST_JSON },
+		{ "icinga2", MODE_LIST_ICINGA2 }, { "icinga2-array", MODE_LIST_ICINGA2_ARRAY },
 		{ "nagios", MODE_LIST_NAGIOS },
 	};
 

@@ -182,10 +182,9 @@ static bool servable(const struct fleet *fl, struct snap_run *r)
 
 	if ((r->info.skipped & cfg->target.kinds) && (cfg->target.kind_given || filtered))
 		return false;
-	return !filtered ||
-	       (snapshot_count_server(r->sn, cfg->filter.backup_server, &matching, &unknown, why,
-				      sizeof why) &&
-		matching > 0 && unknown == 0);
+	return !filtered || (snapshot_count_server(r->sn, cfg->filter.backup_server, &matching,
+						   &unknown, why, sizeof why) &&
+			     matching > 0 && unknown == 0);
 }
 
 /* Hands the selected jobs of a fresh snapshot out in the walk's order,

@@ -259,7 +259,7 @@ static enum next next_step(const struct request_ctx *rq, const struct http_respo
 	if (resp->status < 500 && resp->status != 429)
 		api_agreed(api);
 	if (resp->status == 429 && rq->retry_after)
-		*rq->retry_after = info.retry_after >= 0   ? info.retry_after
+		*rq->retry_after = info.retry_after >= 0    ? info.retry_after
 				   : resp->retry_after >= 0 ? (double)resp->retry_after
 							    : -1;
 	if (resp->status != 429 || *throttled == MAX_429_RETRIES)

@@ -20,13 +20,13 @@ struct session {
 	struct request_api api;
 	struct auth auth;
 	struct http_options http; /* for the client, made on first need */
-	bool login;     /* the token comes from a login (--credentials-file) */
-	bool renewed;   /* the one new login after a 401 was made */
-	bool connected; /* session_connect() was called... */
-	bool usable;    /* ...and it worked */
-	bool http_init; /* http_global_init() was called */
-	double seconds; /* time spent in requests */
-	double retry_after; /* what the last 429 asked for, in seconds; -1 none */
+	bool login;               /* the token comes from a login (--credentials-file) */
+	bool renewed;             /* the one new login after a 401 was made */
+	bool connected;           /* session_connect() was called... */
+	bool usable;              /* ...and it worked */
+	bool http_init;           /* http_global_init() was called */
+	double seconds;           /* time spent in requests */
+	double retry_after;       /* what the last 429 asked for, in seconds; -1 none */
 };
 
 /* Prepares the session without any network or HTTP library: the deadline,

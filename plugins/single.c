@@ -230,8 +230,9 @@ static enum from from_snapshot(struct session *s, struct found *f)
 	switch (snapshot_find(r.sn, uid, &it, why, sizeof why)) {
 	case SNAPSHOT_FOUND:
 		if (!(cfg->target.kinds & (1u << it.kind)))
-			result_line(s->rq.res, 1, "note: job %s is a %s in the snapshot: asking VSPC",
-				    uid, kind_of(it.kind)->title);
+			result_line(s->rq.res, 1,
+				    "note: job %s is a %s in the snapshot: asking VSPC", uid,
+				    kind_of(it.kind)->title);
 		else if (cfg->job_status && it.item.session == NULL)
 			result_line(s->rq.res, 1,
 				    "note: the snapshot has no BackupServerJob for job %s: asking "

@@ -131,7 +131,8 @@ static enum snap_use refresh(struct session *s, struct snap_run *r)
 		r->now = (int64_t)time(NULL);
 		read_info(s, r);
 		if (!fresh(r, s->rq.cfg->snapshot_max_age)) {
-			note(s, "the snapshot just stored cannot be read back", snapshot_path(r->sn));
+			note(s, "the snapshot just stored cannot be read back",
+			     snapshot_path(r->sn));
 			return SNAP_DIRECT;
 		}
 		say_age(s, r, "refreshed by this run");
@@ -150,7 +151,8 @@ static enum snap_use refresh(struct session *s, struct snap_run *r)
 	if (!snapshot_refresh_fail(r->sn, &done, rf.why, sizeof rf.why))
 		note(s, "the failed refresh could not be stored", rf.why);
 	else
-		result_line(res, 1, "the snapshot refresh failed: every check reports it for %lld s",
+		result_line(res, 1,
+			    "the snapshot refresh failed: every check reports it for %lld s",
 			    (long long)(done.retry_at - done.failed_at));
 	return SNAP_REPORTED;
 }

@@ -45,10 +45,9 @@ static bool count_item(void *ctx, const struct walk_item *it)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct snapshot_key key = { .host = "vspc.example.com",
-						 .port = 1280,
-						 .token = "fuzz",
-						 .token_len = 4 };
+	static const struct snapshot_key key = {
+		.host = "vspc.example.com", .port = 1280, .token = "fuzz", .token_len = 4
+	};
 	char note[PATH_MAX + 256];
 	struct snapshot *sn;
 	struct snapshot_info info;

@@ -84,6 +84,34 @@ def test_check_loads_libcurl_and_works(vspc, tmp_path):
     vspc.assert_one_exchange(run)
 
 
+@pytest.mark.parametrize("mode", ["-j", "--all", "--list"])
+def test_snapshot_served_check_does_not_load_libcurl(vspc, tmp_path, mode):
+    """--snapshot-max-age: a run the snapshot answers needs no request,
+    so it never loads libcurl; the run that made the snapshot did."""
+    if mode == "-j":
+        args = vspc.hargs()
+    elif mode == "--all":
+        args = vspc.fargs()
+    else:
+        args = vspc.largs()
+    args = args + ["--snapshot-max-age", "1h"]
+    (tmp_path / "first").mkdir()
+    (tmp_path / "again").mkdir()
+    first, inits = traced(tmp_path / "first", args, status_line=mode != "--list")
+    assert first.rc == 0, first
+    assert SONAME in inits, "the refresh did not load libcurl: %r" % (inits,)
+    vspc.restart_records()
+    again, inits = traced(tmp_path / "again", args, status_line=mode != "--list")
+    assert SONAME not in inits, \
+        "a snapshot-served run loaded libcurl: %r" % (inits,)
+    assert again.rc == first.rc, (first, again)
+    if mode == "--list":
+        assert again.stdout == first.stdout, (first, again)
+    else:
+        assert again.summary == first.summary, (first, again)
+    vspc.assert_no_traffic(again)
+
+
 def test_without_libcurl_one_unknown_line(vspc, tmp_path):
     env = {"LD_PRELOAD": shim_path()}
     if asan_build():

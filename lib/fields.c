@@ -46,6 +46,10 @@ static const struct json_value *field_lookup(const struct json_value *obj, const
 	return v;
 }
 
+static const char *const unread_members[] = { "lastSessionTasks", NULL };
+
+const struct json_trim field_job_trim = { unread_members, FIELD_STRING_KEEP };
+
 void field_uid(const struct json_value *obj, const char *key, struct vspc_uid *out)
 {
 	const struct json_value *v = field_lookup(obj, key, &out->f);

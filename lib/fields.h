@@ -36,4 +36,13 @@ const char *vspc_status_name(enum vspc_status st);
 /* A BackupServerJob object: the job's session, status and identity. */
 void field_backup_server_job(const struct json_value *obj, struct vspc_job_session *js);
 
+/* What no decoder of a job answer reads, left out while parsing so that
+ * memory stays small whatever VSPC sends: the session's task list
+ * (lastSessionTasks, thousands of entries for a big job) and the part of a
+ * string beyond FIELD_STRING_KEEP bytes (no field keeps more than
+ * VSPC_MESSAGE_MAX; UIDs, times and words are far shorter, so a string cut
+ * there decodes as the whole one would). */
+#define FIELD_STRING_KEEP (64u * 1024u)
+extern const struct json_trim field_job_trim;
+
 #endif

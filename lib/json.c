@@ -50,6 +50,11 @@ struct builder {
 	size_t nodes_before_item;
 	json_item_fn item_fn;
 	void *item_ctx;
+	/* What is left out (json_stream_trim()): the value of a member named
+	 * in trim->skip_keys is parsed but not kept. */
+	const struct json_trim *trim;
+	bool skip_next;    /* the next value is a skipped member's */
+	size_t skip_depth; /* containers open inside a skipped value */
 };
 
 static void value_free(struct json_value *v)
@@ -162,14 +167,38 @@ static struct json_value *value_new(enum json_type type)
 	return v;
 }
 
+/* Whether a value is left out: it is a skipped member's value or lies
+ * inside one. @opens: the value starts a container. */
+static bool skip_value(struct builder *b, bool opens)
+{
+	if (b->skip_depth == 0 && !b->skip_next)
+		return false;
+	if (b->skip_depth == 0) {
+		/* the skipped member's own value: its key goes too */
+		b->skip_next = false;
+		free(b->pending_key);
+		b->pending_key = NULL;
+		b->pending_key_len = 0;
+	}
+	if (opens)
+		b->skip_depth++;
+	return true;
+}
+
 static int cb_null(void *ctx)
 {
+	if (skip_value(ctx, false))
+		return 1;
 	return attach(ctx, value_new(JSON_NULL));
 }
 
 static int cb_boolean(void *ctx, int boolean)
 {
-	struct json_value *v = value_new(JSON_BOOL);
+	struct json_value *v;
+
+	if (skip_value(ctx, false))
+		return 1;
+	v = value_new(JSON_BOOL);
 
 	if (v)
 		v->boolean = boolean != 0;
@@ -193,6 +222,8 @@ static struct json_value *text_value_new(enum json_type type, const unsigned cha
 
 static int cb_number(void *ctx, const char *s, size_t len)
 {
+	if (skip_value(ctx, false))
+		return 1;
 	return attach(ctx, text_value_new(JSON_NUMBER, (const unsigned char *)s, len));
 }
 
@@ -207,9 +238,13 @@ static int check_utf8(struct builder *b, const unsigned char *s, size_t len)
 
 static int cb_string(void *ctx, const unsigned char *s, size_t len)
 {
-	if (!check_utf8(ctx, s, len))
+	struct builder *b = ctx;
+
+	if (!check_utf8(b, s, len))
 		return 0;
-	return attach(ctx, text_value_new(JSON_STRING, s, len));
+	if (skip_value(b, false))
+		return 1;
+	return attach(b, text_value_new(JSON_STRING, s, len));
 }
 
 static int open_container(struct builder *b, enum json_type type)
@@ -238,18 +273,28 @@ static int open_container(struct builder *b, enum json_type type)
 
 static int cb_start_map(void *ctx)
 {
+	if (skip_value(ctx, true))
+		return 1;
 	return open_container(ctx, JSON_OBJECT);
 }
 
 static int cb_start_array(void *ctx)
 {
+	if (skip_value(ctx, true))
+		return 1;
 	return open_container(ctx, JSON_ARRAY);
 }
 
 static int cb_end_container(void *ctx)
 {
 	struct builder *b = ctx;
-	struct json_value *closed = b->stack[--b->depth];
+	struct json_value *closed;
+
+	if (b->skip_depth > 0) {
+		b->skip_depth--;
+		return 1;
+	}
+	closed = b->stack[--b->depth];
 
 	if (b->depth > 0 && b->stack[b->depth - 1] == b->stream_array && b->stream_array)
 		return emit_item(b, closed);
@@ -262,6 +307,12 @@ static int cb_map_key(void *ctx, const unsigned char *key, size_t len)
 
 	if (!check_utf8(b, key, len))
 		return 0;
+	if (b->skip_depth > 0)
+		return 1;
+	if (b->trim && b->trim->skip_keys)
+		for (const char *const *k = b->trim->skip_keys; *k; k++)
+			if (strlen(*k) == len && memcmp(*k, key, len) == 0)
+				b->skip_next = true;
 	free(b->pending_key);
 	b->pending_key = copy_bytes(key, len);
 	b->pending_key_len = len;
@@ -319,9 +370,29 @@ static void report_builder_error(const struct builder *b, char *err, size_t errl
 		snprintf(err, errlen, "more than %d values", JSON_MAX_NODES);
 }
 
+/* json_trim.string_keep, applied to the text before yajl sees it: yajl
+ * holds a whole string token in memory, so a long one is cut short in the
+ * text itself. Past @keep bytes of a string's text the rest of it, up to
+ * its closing quote, is not passed on; the cut falls between characters,
+ * never inside an escape or after the first half of a surrogate pair. */
+struct cutter {
+	enum {
+		CUT_OUT,
+		CUT_STRING,
+		CUT_ESCAPE,
+		CUT_HEX
+	} mode;
+	unsigned hex_left;  /* hex digits still to come in a \uXXXX */
+	unsigned hex_value; /* of the \uXXXX so far */
+	bool after_high;    /* the last escape was a high surrogate */
+	bool dropping;      /* past the keep: up to the closing quote */
+	size_t raw;         /* bytes of the current string's text so far */
+};
+
 struct json_stream {
 	yajl_handle h;
 	struct builder b;
+	struct cutter cut;
 	enum json_error error; /* sticky: once failed, always failed */
 	char message[160];
 };
@@ -394,15 +465,118 @@ static enum json_error stream_fail(struct json_stream *st, yajl_status ys, const
 	return st->error;
 }
 
-enum json_error json_stream_feed(struct json_stream *st, const char *data, size_t len, char *err,
-				 size_t errlen)
+static bool hex_digit(unsigned char c, unsigned *v)
+{
+	if (c >= '0' && c <= '9')
+		*v = c - '0';
+	else if (c >= 'a' && c <= 'f')
+		*v = c - 'a' + 10;
+	else if (c >= 'A' && c <= 'F')
+		*v = c - 'A' + 10;
+	else
+		return false;
+	return true;
+}
+
+/* Whether byte @c of the text goes to yajl (1), is cut (0), or makes the
+ * text invalid JSON where yajl will not see it (-1: a control character,
+ * a bad escape in the part of a string that is cut). */
+static int cutter_pass(struct cutter *k, size_t keep, unsigned char c)
+{
+	unsigned v;
+
+	switch (k->mode) {
+	case CUT_OUT:
+		if (c == '"') {
+			k->mode = CUT_STRING;
+			k->raw = 0;
+			k->after_high = k->dropping = false;
+		}
+		return 1;
+	case CUT_ESCAPE:
+		k->raw++;
+		if (k->dropping && !strchr("\"\\/bfnrtu", c))
+			return -1;
+		k->mode = c == 'u' ? CUT_HEX : CUT_STRING;
+		k->hex_left = 4;
+		k->hex_value = 0;
+		if (c != 'u')
+			k->after_high = false;
+		return !k->dropping;
+	case CUT_HEX:
+		k->raw++;
+		if (!hex_digit(c, &v)) {
+			if (k->dropping)
+				return -1;
+			v = 0; /* yajl reports it */
+		}
+		k->hex_value = k->hex_value * 16 + v;
+		if (--k->hex_left == 0) {
+			k->mode = CUT_STRING;
+			k->after_high = (k->hex_value & 0xFC00) == 0xD800;
+		}
+		return !k->dropping;
+	case CUT_STRING:
+		break;
+	}
+	if (c == '"') {
+		k->mode = CUT_OUT;
+		return 1; /* the closing quote always goes */
+	}
+	if (!k->dropping && k->raw >= keep && (c & 0xC0) != 0x80 && !k->after_high)
+		k->dropping = true;
+	if (k->dropping && c < 0x20)
+		return -1;
+	k->raw++;
+	if (c == '\\')
+		k->mode = CUT_ESCAPE;
+	else
+		k->after_high = false;
+	return !k->dropping;
+}
+
+static bool feed_yajl(struct json_stream *st, const char *data, size_t len)
 {
 	yajl_status ys;
 
-	if (st->error == JSON_OK) {
-		ys = yajl_parse(st->h, (const unsigned char *)data, len);
-		if (ys != yajl_status_ok)
-			stream_fail(st, ys, data, len);
+	if (len == 0)
+		return true;
+	ys = yajl_parse(st->h, (const unsigned char *)data, len);
+	if (ys != yajl_status_ok)
+		stream_fail(st, ys, data, len);
+	return ys == yajl_status_ok;
+}
+
+enum json_error json_stream_feed(struct json_stream *st, const char *data, size_t len, char *err,
+				 size_t errlen)
+{
+	size_t keep = st->b.trim ? st->b.trim->string_keep : 0;
+
+	if (st->error == JSON_OK && keep == 0) {
+		(void)feed_yajl(st, data, len);
+	} else if (st->error == JSON_OK) {
+		size_t start = 0;
+		bool passing = true;
+
+		for (size_t i = 0; i < len; i++) {
+			int pass = cutter_pass(&st->cut, keep, (unsigned char)data[i]);
+
+			if (pass < 0) {
+				/* what yajl would have said, had it seen the byte */
+				st->error = JSON_ERR_SYNTAX;
+				snprintf(st->message, sizeof st->message,
+					 "lexical error: invalid character inside a string");
+				break;
+			}
+			if ((pass == 1) == passing)
+				continue;
+			if (passing && !feed_yajl(st, data + start, i - start))
+				break;
+			passing = pass == 1;
+			start = i;
+		}
+		if (st->error == JSON_OK && passing)
+			(void)feed_yajl(st, data + start, len - start);
 	}
 	if (st->error != JSON_OK)
 		snprintf(err, errlen, "%s", st->message);
@@ -459,8 +633,19 @@ void json_stream_free(struct json_stream *st)
 	free(st);
 }
 
+void json_stream_trim(struct json_stream *st, const struct json_trim *trim)
+{
+	st->b.trim = trim;
+}
+
 enum json_error json_parse(const char *text, size_t len, struct json_doc **out, char *err,
 			   size_t errlen)
+{
+	return json_parse_trimmed(text, len, NULL, out, err, errlen);
+}
+
+enum json_error json_parse_trimmed(const char *text, size_t len, const struct json_trim *trim,
+				   struct json_doc **out, char *err, size_t errlen)
 {
 	struct json_stream *st = json_stream_new(NULL, NULL, NULL);
 	enum json_error rc;
@@ -470,6 +655,7 @@ enum json_error json_parse(const char *text, size_t len, struct json_doc **out, 
 		snprintf(err, errlen, "out of memory");
 		return JSON_ERR_NOMEM;
 	}
+	json_stream_trim(st, trim);
 	rc = json_stream_feed(st, text, len, err, errlen);
 	if (rc == JSON_OK)
 		rc = json_stream_finish(st, out, err, errlen);

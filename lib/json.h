@@ -50,6 +50,22 @@ struct json_value;
 enum json_error json_parse(const char *text, size_t len, struct json_doc **out, char *err,
 			   size_t errlen);
 
+/* What a parse may leave out, so that answers whose decoders read only a
+ * part of them take little memory: the values of members named in
+ * @skip_keys (NULL-terminated; anywhere in the document) are parsed, so
+ * the text must still be JSON, but not kept (nor counted against
+ * JSON_MAX_NODES); a string (or key) whose text runs past @string_keep
+ * bytes (0: no limit) keeps only those, cut between characters (never
+ * inside an escape), so no more than that is ever held for it. */
+struct json_trim {
+	const char *const *skip_keys;
+	size_t string_keep;
+};
+
+/* json_parse() leaving out what @trim says (NULL: nothing). */
+enum json_error json_parse_trimmed(const char *text, size_t len, const struct json_trim *trim,
+				   struct json_doc **out, char *err, size_t errlen);
+
 /* Streaming: a document whose root object has a (large) array member is
  * parsed in chunks as they arrive, and each element of that array is handed
  * to the item callback as soon as it is complete, then freed. Memory stays
@@ -63,6 +79,10 @@ struct json_stream;
 /* A parser that streams the elements of the root member @array_key to @fn.
  * NULL when out of memory. */
 struct json_stream *json_stream_new(const char *array_key, json_item_fn fn, void *ctx);
+
+/* Leaves out what @trim says (which must outlive the stream); before the
+ * first json_stream_feed(). */
+void json_stream_trim(struct json_stream *st, const struct json_trim *trim);
 
 /* Parses the next @len bytes. After an error every later call returns it
  * again. A one-line reason is in @err on error. */

@@ -46,14 +46,14 @@ const char *kind_foreign_option(const struct job_kind *k, const struct check_pol
 	return NULL;
 }
 
-struct answer {
+struct kind_answer {
 	const struct job_kind *kind;
 	struct vspc_job *job;
 };
 
 static void fill_job(const struct json_value *data, void *out)
 {
-	struct answer *a = out;
+	struct kind_answer *a = out;
 
 	a->job->kind = a->kind->id;
 	a->kind->decode(data, a->job);
@@ -62,10 +62,19 @@ static void fill_job(const struct json_value *data, void *out)
 enum vspc_error kind_decode_answer(const struct job_kind *k, const char *body, size_t len,
 				   struct vspc_job *job, char *err, size_t errlen)
 {
-	struct answer a = { k, job };
+	struct kind_answer a = { k, job };
 
 	memset(job, 0, sizeof *job);
 	return envelope_decode(body, len, fill_job, &a, err, errlen);
+}
+
+enum vspc_error kind_decode_answer_doc(const struct job_kind *k, const struct json_doc *doc,
+				       struct vspc_job *job, char *err, size_t errlen)
+{
+	struct kind_answer a = { k, job };
+
+	memset(job, 0, sizeof *job);
+	return envelope_decode_doc(doc, fill_job, &a, err, errlen);
 }
 
 void kind_decode_element(const struct job_kind *k, const struct json_value *item,
@@ -106,34 +115,46 @@ static const struct json_value *element_for(const struct json_value *data, const
 	return NULL;
 }
 
-enum vspc_error kind_decode_filtered(const struct job_kind *k, const char *body, size_t len,
-				     const char *uid, struct vspc_job *job,
-				     struct vspc_job_session *session, bool *found,
-				     bool *has_session, char *err, size_t errlen)
+enum vspc_error kind_decode_filtered_doc(const struct job_kind *k, const struct json_doc *doc,
+					 const char *uid, struct vspc_job *job,
+					 struct vspc_job_session *session, bool *found,
+					 bool *has_session, char *err, size_t errlen)
 {
-	struct json_doc *doc = NULL;
 	const struct json_value *data;
 	const struct json_value *item;
 	struct vspc_paging paging;
-	char why[160];
-	enum json_error jrc = json_parse(body, len, &doc, why, sizeof why);
-	enum vspc_error rc = VSPC_OK;
+	enum vspc_error rc = vspc_decode_page_rest(doc, &paging, err, errlen);
 
 	memset(job, 0, sizeof *job);
 	memset(session, 0, sizeof *session);
 	*found = *has_session = false;
-	if (jrc != JSON_OK) {
-		snprintf(err, errlen, "answer is not valid JSON: %s", why);
-		json_free(doc);
-		return jrc == JSON_ERR_NOMEM ? VSPC_ERR_NOMEM : VSPC_ERR_JSON;
-	}
-	rc = vspc_decode_page_rest(doc, &paging, err, errlen);
 	if (rc == VSPC_OK && json_object_get(json_root(doc), "data", &data) == JSON_OK) {
 		item = element_for(data, uid);
 		*found = item != NULL;
 		if (item)
 			kind_decode_element(k, item, job, session, has_session);
 	}
+	return rc;
+}
+
+enum vspc_error kind_decode_filtered(const struct job_kind *k, const char *body, size_t len,
+				     const char *uid, struct vspc_job *job,
+				     struct vspc_job_session *session, bool *found,
+				     bool *has_session, char *err, size_t errlen)
+{
+	struct json_doc *doc = NULL;
+	char why[160];
+	enum json_error jrc = json_parse_trimmed(body, len, &field_job_trim, &doc, why, sizeof why);
+	enum vspc_error rc;
+
+	memset(job, 0, sizeof *job);
+	memset(session, 0, sizeof *session);
+	*found = *has_session = false;
+	if (jrc != JSON_OK) {
+		json_free(doc);
+		return vspc_json_failed(jrc, why, err, errlen);
+	}
+	rc = kind_decode_filtered_doc(k, doc, uid, job, session, found, has_session, err, errlen);
 	json_free(doc);
 	return rc;
 }

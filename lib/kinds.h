@@ -16,6 +16,7 @@
 #include "policy.h"
 #include "vspc.h"
 
+struct json_doc;
 struct json_value;
 
 struct job_kind {
@@ -61,6 +62,15 @@ const char *kind_foreign_option(const struct job_kind *k, const struct check_pol
  * @k. On error a one-line reason is in @err. */
 enum vspc_error kind_decode_answer(const struct job_kind *k, const char *body, size_t len,
 				   struct vspc_job *job, char *err, size_t errlen);
+
+/* kind_decode_answer() and kind_decode_filtered() of an answer already
+ * parsed (lib/answer.h streams them). */
+enum vspc_error kind_decode_answer_doc(const struct job_kind *k, const struct json_doc *doc,
+				       struct vspc_job *job, char *err, size_t errlen);
+enum vspc_error kind_decode_filtered_doc(const struct job_kind *k, const struct json_doc *doc,
+					 const char *uid, struct vspc_job *job,
+					 struct vspc_job_session *session, bool *found,
+					 bool *has_session, char *err, size_t errlen);
 
 /* Decodes one element of a collection of kind @k (an object): the job and,
  * when the BackupServerJob is embedded (*@has_session), its session. */

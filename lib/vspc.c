@@ -149,20 +149,36 @@ static void collect_messages(const struct json_value *errors, char *out, size_t 
 		append_error(out, outlen, &used, json_array_at(errors, i), "message", "code", info);
 }
 
-static enum vspc_error parse_object(const char *body, size_t len, struct json_doc **doc, char *err,
-				    size_t errlen)
+enum vspc_error vspc_json_failed(enum json_error jrc, const char *why, char *err, size_t errlen)
 {
-	char why[160];
-	enum json_error jrc = json_parse(body, len, doc, why, sizeof why);
-
 	if (jrc == JSON_ERR_NOMEM) {
 		snprintf(err, errlen, "out of memory decoding the answer");
 		return VSPC_ERR_NOMEM;
 	}
-	if (jrc != JSON_OK) {
-		snprintf(err, errlen, "answer is not valid JSON: %s", why);
-		return VSPC_ERR_JSON;
+	snprintf(err, errlen, "answer is not valid JSON: %s", why);
+	return VSPC_ERR_JSON;
+}
+
+static enum vspc_error root_object(const struct json_doc *doc, char *err, size_t errlen)
+{
+	if (json_type_of(json_root(doc)) != JSON_OBJECT) {
+		snprintf(err, errlen, "answer is a JSON %s, expected an object",
+			 json_type_name(json_type_of(json_root(doc))));
+		return VSPC_ERR_ENVELOPE;
 	}
+	return VSPC_OK;
+}
+
+/* @trim: what may be left out (NULL for token answers, whose strings must
+ * be read whole). */
+static enum vspc_error parse_object(const char *body, size_t len, const struct json_trim *trim,
+				    struct json_doc **doc, char *err, size_t errlen)
+{
+	char why[160];
+	enum json_error jrc = json_parse_trimmed(body, len, trim, doc, why, sizeof why);
+
+	if (jrc != JSON_OK)
+		return vspc_json_failed(jrc, why, err, errlen);
 	if (json_type_of(json_root(*doc)) != JSON_OBJECT) {
 		snprintf(err, errlen, "answer is a JSON %s, expected an object",
 			 json_type_name(json_type_of(json_root(*doc))));
@@ -210,18 +226,29 @@ static enum vspc_error envelope_data(const struct json_value *root, const struct
 	return VSPC_OK;
 }
 
-enum vspc_error envelope_decode(const char *body, size_t len,
-				void (*fill)(const struct json_value *data, void *out), void *out,
-				char *err, size_t errlen)
+enum vspc_error envelope_decode_doc(const struct json_doc *doc,
+				    void (*fill)(const struct json_value *data, void *out),
+				    void *out, char *err, size_t errlen)
 {
-	struct json_doc *doc = NULL;
 	const struct json_value *data;
-	enum vspc_error rc = parse_object(body, len, &doc, err, errlen);
+	enum vspc_error rc = root_object(doc, err, errlen);
 
 	if (rc == VSPC_OK)
 		rc = envelope_data(json_root(doc), &data, err, errlen);
 	if (rc == VSPC_OK)
 		fill(data, out);
+	return rc;
+}
+
+enum vspc_error envelope_decode(const char *body, size_t len,
+				void (*fill)(const struct json_value *data, void *out), void *out,
+				char *err, size_t errlen)
+{
+	struct json_doc *doc = NULL;
+	enum vspc_error rc = parse_object(body, len, &field_job_trim, &doc, err, errlen);
+
+	if (rc == VSPC_OK)
+		rc = envelope_decode_doc(doc, fill, out, err, errlen);
 	json_free(doc);
 	return rc;
 }
@@ -272,7 +299,7 @@ void vspc_decode_errors(const char *body, size_t len, struct vspc_error_info *ou
 
 	memset(out, 0, sizeof *out);
 	out->retry_after = -1;
-	if (parse_object(body, len, &doc, ignored, sizeof ignored) != VSPC_OK)
+	if (parse_object(body, len, &field_job_trim, &doc, ignored, sizeof ignored) != VSPC_OK)
 		goto out;
 	root = json_root(doc);
 	out->retry_after = retry_after_of(root);
@@ -387,7 +414,7 @@ enum vspc_error vspc_decode_oauth(const char *body, size_t len, struct vspc_oaut
 
 	memset(out, 0, sizeof *out);
 	out->expires_in = -1;
-	rc = parse_object(body, len, &doc, err, errlen);
+	rc = parse_object(body, len, NULL, &doc, err, errlen);
 	if (rc != VSPC_OK)
 		goto out;
 	root = json_root(doc);

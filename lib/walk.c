@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "envelope.h"
+#include "fields.h"
 #include "json.h"
 #include "kinds.h"
 #include "uidset.h"
@@ -125,6 +126,7 @@ static enum walk_error read_page(struct page *p, uint64_t offset, struct vspc_pa
 		snprintf(err, errlen, "%sout of memory", what);
 		return WALK_ERR_NOMEM;
 	}
+	json_stream_trim(p->stream, &field_job_trim);
 	frc = spec->fetch(spec->fetch_ctx, p->kind->id, offset, url, &sink, what);
 	if (frc == WALK_FETCH_NO_KIND && offset == 0) {
 		p->no_kind = true;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "answer.h"
 #include "apiver.h"
 #include "evaluate.h"
 #include "kinds.h"
@@ -33,12 +34,17 @@ enum got {
 	GOT_FAILED  /* the result says why */
 };
 
-/* GETs @url; a 200 stays in @resp. Anything else is reported (a 404 as
- * CRITICAL "not found"), except a 404 while @probing for the kind. */
+/* GETs @url; a 200 is parsed as it arrives into @a (lib/answer.h).
+ * Anything else is reported (a 404 as CRITICAL "not found"), except a 404
+ * while @probing for the kind. */
 static enum got fetch(struct session *s, struct found *f, const char *url, const char *subject,
-		      const char *what, bool probing, struct http_response *resp)
+		      const char *what, bool probing, struct answer *a, struct http_response *resp)
 {
-	if (session_get(s, url, NULL, VSPC_JOB_BODY_CAP, what, resp) != HTTP_OK)
+	if (!answer_start(a)) {
+		result_fail(s->rq.res, STATE_UNKNOWN, "plugin fault: out of memory");
+		return GOT_FAILED;
+	}
+	if (session_get(s, url, &a->sink, VSPC_JOB_BODY_CAP, what, resp) != HTTP_OK)
 		return GOT_FAILED;
 	f->measured = true;
 	if (resp->status == 200)
@@ -78,14 +84,19 @@ static enum got get_object(struct session *s, struct found *f, const struct job_
 	char err[256];
 	enum got g;
 
+	struct answer a;
+	struct json_doc *doc = NULL;
+
 	snprintf(subject, sizeof subject, "%s %s", k->title, cfg->target.uid);
 	vspc_kind_job_url(url, sizeof url, &cfg->conn.server, k->collection, cfg->target.uid);
-	g = fetch(s, f, url, subject, "", probing, &resp);
-	if (g == GOT_IT && kind_decode_answer(k, buf_str(&resp.body), resp.body.len, &f->job, err,
-					      sizeof err) != VSPC_OK)
+	g = fetch(s, f, url, subject, "", probing, &a, &resp);
+	if (g == GOT_IT && (answer_finish(&a, &doc, err, sizeof err) != VSPC_OK ||
+			    kind_decode_answer_doc(k, doc, &f->job, err, sizeof err) != VSPC_OK))
 		g = decode_failed(s, "", &resp, err);
 	if (g == GOT_IT)
 		f->kind = k;
+	json_free(doc);
+	answer_free(&a);
 	http_response_free(&resp);
 	return g;
 }
@@ -100,13 +111,18 @@ static enum got get_session(struct session *s, struct found *f, const char *what
 	char err[256];
 	enum got g;
 
+	struct answer a;
+	struct json_doc *doc = NULL;
+
 	snprintf(subject, sizeof subject, "job %s", cfg->target.uid);
 	vspc_job_url(url, sizeof url, &cfg->conn.server, cfg->target.uid);
-	g = fetch(s, f, url, subject, what, probing, &resp);
-	if (g == GOT_IT && vspc_decode_job_session(buf_str(&resp.body), resp.body.len, &f->session,
-						   err, sizeof err) != VSPC_OK)
+	g = fetch(s, f, url, subject, what, probing, &a, &resp);
+	if (g == GOT_IT && (answer_finish(&a, &doc, err, sizeof err) != VSPC_OK ||
+			    answer_decode_session(doc, &f->session, err, sizeof err) != VSPC_OK))
 		g = decode_failed(s, what, &resp, err);
 	f->has_session = g == GOT_IT;
+	json_free(doc);
+	answer_free(&a);
 	http_response_free(&resp);
 	return g;
 }
@@ -121,13 +137,19 @@ static enum got get_cdp_with_session(struct session *s, struct found *f, bool pr
 	bool found = false;
 	enum got g;
 
+	struct answer a;
+	struct json_doc *doc = NULL;
+
 	vspc_collection_url(url, sizeof url, &cfg->conn.server, kind_cdp.collection, NULL, 1, 0,
 			    cfg->target.uid);
-	g = fetch(s, f, url, "the CDP policy collection", "", false, &resp);
-	if (g == GOT_IT && kind_decode_filtered(&kind_cdp, buf_str(&resp.body), resp.body.len,
-						cfg->target.uid, &f->job, &f->session, &found,
-						&f->has_session, err, sizeof err) != VSPC_OK)
+	g = fetch(s, f, url, "the CDP policy collection", "", false, &a, &resp);
+	if (g == GOT_IT &&
+	    (answer_finish(&a, &doc, err, sizeof err) != VSPC_OK ||
+	     kind_decode_filtered_doc(&kind_cdp, doc, cfg->target.uid, &f->job, &f->session, &found,
+				      &f->has_session, err, sizeof err) != VSPC_OK))
 		g = decode_failed(s, "", &resp, err);
+	json_free(doc);
+	answer_free(&a);
 	http_response_free(&resp);
 	if (g != GOT_IT)
 		return g;

@@ -399,6 +399,115 @@ static void test_write_round_trip(void)
 	}
 }
 
+/* json_trim: what a job answer's parse leaves out. */
+static void test_trim(void)
+{
+	static const char *const skip[] = { "tasks", NULL };
+	static const struct json_trim trim = { skip, 6 }; /* keys are cut too: 6 >= "tasks" */
+	struct json_doc *d = NULL;
+	struct buf out;
+	char err[128];
+	const char *text = "{\"a\":1,\"tasks\":[{\"x\":[1,{\"tasks\":2}]},3],\"b\":{\"tasks\":null,"
+			   "\"c\":\"ab\\u00e9\\u00e9\"},\"s\":\"abcdefgh\",\"tasks\":\"z\"}";
+	const char *bad = "{\"tasks\":[\"\xc0\xaf\"]}";
+
+	buf_init(&out, 4096);
+	tap_ok(json_parse_trimmed(text, strlen(text), &trim, &d, err, sizeof err) == JSON_OK &&
+		   json_write(json_root(d), &out) == BUF_OK,
+	       "a trimmed parse succeeds (%s)", err);
+	/* every "tasks" value goes, at any depth and of any type; strings keep
+	 * 6 bytes of their text, never cutting an escape */
+	tap_ok(strcmp(buf_str(&out), "{\"a\":1,\"b\":{\"c\":\"ab\xc3\xa9\"},\"s\":\"abcdef\"}") ==
+		   0,
+	       "skipped members are gone, long strings cut at a character: %s", buf_str(&out));
+	json_free(d);
+	d = NULL;
+	tap_ok(json_parse_trimmed(bad, strlen(bad), &trim, &d, err, sizeof err) == JSON_ERR_SYNTAX,
+	       "a skipped value must still be valid JSON text (UTF-8)");
+	json_free(d);
+	d = NULL;
+	tap_ok(json_parse_trimmed("{\"tasks\":[1,2}", 15, &trim, &d, err, sizeof err) != JSON_OK,
+	       "a skipped value must still be well-formed");
+	json_free(d);
+	buf_free(&out);
+}
+
+/* Streams @text in @chunk-byte pieces with strings cut at @keep; the
+ * string member "s" (or NULL with the error in @err). */
+static char *cut_string(const char *text, size_t chunk, size_t keep, char *err, size_t errlen)
+{
+	const struct json_trim trim = { NULL, keep };
+	struct json_stream *st = json_stream_new(NULL, NULL, NULL);
+	struct json_doc *d = NULL;
+	const struct json_value *v;
+	const char *str;
+	size_t len = strlen(text);
+	size_t n;
+	char *out = NULL;
+	enum json_error rc = JSON_OK;
+
+	json_stream_trim(st, &trim);
+	for (size_t i = 0; i < len && rc == JSON_OK; i += chunk)
+		rc = json_stream_feed(st, text + i, len - i < chunk ? len - i : chunk, err, errlen);
+	if (rc == JSON_OK && json_stream_finish(st, &d, err, errlen) == JSON_OK &&
+	    json_object_get(json_root(d), "s", &v) == JSON_OK &&
+	    json_get_string(v, &str, &n) == JSON_OK) {
+		out = malloc(n + 1);
+		memcpy(out, str, n);
+		out[n] = '\0';
+	}
+	json_free(d);
+	json_stream_free(st);
+	return out;
+}
+
+/* The text of an overlong string is cut before yajl holds it: between
+ * characters, never inside an escape or a surrogate pair, whatever the
+ * pieces the text comes in. */
+static void test_string_cut(void)
+{
+	static const struct {
+		const char *text;
+		size_t keep;
+		const char *want; /* NULL: a syntax error */
+	} cases[] = {
+		{ "{\"s\":\"abcdefgh\",\"t\":1}", 4, "abcd" },
+		{ "{\"s\":\"ab\\n\\\"cd\"}", 3, "ab\n" },
+		{ "{\"s\":\"a\\ud83d\\ude00bc\"}", 7, "a\xf0\x9f\x98\x80" },
+		{ "{\"s\":\"a\xc3\xa9\xc3\xa9\"}", 2, "a\xc3\xa9" },
+		{ "{\"s\":\"abcd\x01\"}", 2, NULL },
+		{ "{\"s\":\"abcd\\q\"}", 2, NULL },
+		{ "{\"s\":\"ab\"}", 2, "ab" },
+		{ "{\"k\\\"ey\":\"x\",\"s\":\"\\\"quoted\\\" text\"}", 9, "\"quoted\"" },
+	};
+	char err[160];
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		for (size_t chunk = 1; chunk <= 64; chunk *= 4) {
+			char *got =
+			    cut_string(cases[i].text, chunk, cases[i].keep, err, sizeof err);
+			bool ok =
+			    cases[i].want ? got && strcmp(got, cases[i].want) == 0 : got == NULL;
+
+			tap_ok(ok, "string cut, case %zu in %zu-byte pieces: %s", i, chunk,
+			       got ? got : err);
+			free(got);
+		}
+	{
+		size_t big = 1u << 20;
+		char *text = malloc(big + 16);
+		char *got;
+
+		memcpy(text, "{\"s\":\"", 6);
+		memset(text + 6, 'x', big);
+		memcpy(text + 6 + big, "\"}", 3);
+		got = cut_string(text, 16384, 65536, err, sizeof err);
+		tap_ok(got && strlen(got) == 65536, "a 1 MiB string keeps its first 64 KiB");
+		free(got);
+		free(text);
+	}
+}
+
 int main(void)
 {
 	test_parse_cases();
@@ -409,5 +518,7 @@ int main(void)
 	test_escape_at_cap();
 	test_truncate();
 	test_write_round_trip();
+	test_trim();
+	test_string_cut();
 	return tap_done();
 }

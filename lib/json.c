@@ -743,6 +743,16 @@ const struct json_value *json_array_at(const struct json_value *arr, size_t i)
 	return arr->items[i].value;
 }
 
+const struct json_value *json_member_at(const struct json_value *obj, size_t i, const char **key,
+					size_t *key_len)
+{
+	if (obj->type != JSON_OBJECT || i >= obj->count)
+		return NULL;
+	*key = obj->items[i].key;
+	*key_len = obj->items[i].key_len;
+	return obj->items[i].value;
+}
+
 enum json_error json_get_string(const struct json_value *v, const char **s, size_t *len)
 {
 	if (v->type != JSON_STRING)

@@ -124,6 +124,11 @@ size_t json_count(const struct json_value *v);
 /* Element @i of an array, or NULL when out of range or not an array. */
 const struct json_value *json_array_at(const struct json_value *arr, size_t i);
 
+/* Member @i of an object (its key in *@key, *@key_len), or NULL when out of
+ * range or not an object. */
+const struct json_value *json_member_at(const struct json_value *obj, size_t i, const char **key,
+					size_t *key_len);
+
 /* The bytes and length of a string. JSON_ERR_TYPE if not a string. */
 enum json_error json_get_string(const struct json_value *v, const char **s, size_t *len);
 

@@ -34,3 +34,4 @@ build fuzz_ini fuzz_parse.c 7
 build fuzz_cli fuzz_parse.c 8 "$srcdir/plugins/cli.c"
 build fuzz_snapshot fuzz_store.c 9
 build fuzz_element fuzz_store.c 10
+build fuzz_trim fuzz_trim.c 11

@@ -11,8 +11,8 @@ out=$builddir/tests/fuzz
 mkdir -p "$out"
 
 flags="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
-incs="-I$builddir -I$srcdir/lib -I$srcdir/plugins $(pkg-config --cflags libcurl yajl)"
-libs="$(pkg-config --libs libcurl yajl)"
+incs="-I$builddir -I$srcdir/lib -I$srcdir/plugins $(pkg-config --cflags libcurl yajl nettle)"
+libs="$(pkg-config --libs libcurl yajl nettle)"
 lib_sources=$(ls "$srcdir"/lib/*.c)
 
 build() { # name source target-number [extra sources]
@@ -32,3 +32,4 @@ build fuzz_values fuzz_parse.c 5
 build fuzz_credentials fuzz_parse.c 6
 build fuzz_ini fuzz_parse.c 7
 build fuzz_cli fuzz_parse.c 8 "$srcdir/plugins/cli.c"
+build fuzz_confesc fuzz_confesc.c 9

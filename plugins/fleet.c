@@ -4,6 +4,7 @@
  * flat whatever the number of jobs. */
 #include "autoconfig.h"
 
+#include <errno.h>
 #include <fnmatch.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -24,6 +25,8 @@ struct fleet {
 	int64_t now;
 	struct tally tally;
 	struct buf job_perfdata; /* --perfdata-per-job, appended at the end */
+	struct listing listing;  /* --list */
+	char stop_reason[512];   /* why the item function stopped the walk */
 };
 
 static bool uid_in(const struct vspc_uid *u, const char (*list)[VSPC_UID_LEN + 1], size_t n)
@@ -129,14 +132,29 @@ static bool on_fleet_item(void *ctx, const struct walk_item *it)
 	return true;
 }
 
+/* A table or JSON lines show what they can; a configuration has every
+ * job or fails, since a job left out would lose its service. */
 static bool on_list_item(void *ctx, const struct walk_item *it)
 {
 	static const struct vspc_job_session none;
 	struct fleet *fl = ctx;
+	bool config = MODE_IS_CONFIG_LIST(fl->cfg->mode);
 
-	if (it->job && job_selected(&fl->cfg->filter, it->session ? it->session : &none))
-		listing_row(fl->cfg->mode, it->job, it->session, fl->now);
-	return true;
+	if (it->job == NULL) {
+		if (config)
+			snprintf(fl->stop_reason, sizeof fl->stop_reason,
+				 "element %zu of a page is not a job (%s): the configuration would "
+				 "lack it",
+				 it->index, it->problem);
+		return !config;
+	}
+	if (config && it->session == NULL)
+		return listing_row(&fl->listing, it->job, NULL, fl->now, fl->stop_reason,
+				   sizeof fl->stop_reason);
+	if (!job_selected(&fl->cfg->filter, it->session ? it->session : &none))
+		return true;
+	return listing_row(&fl->listing, it->job, it->session, fl->now, fl->stop_reason,
+			   sizeof fl->stop_reason);
 }
 
 /* The walker's fetch: one page over the session. */
@@ -193,7 +211,9 @@ static bool walk(struct fleet *fl, walk_item_fn item)
 	char err[512];
 	enum walk_error rc = walk_run(&spec, &stats, err, sizeof err);
 
-	if (rc != WALK_OK && rc != WALK_ERR_FETCH)
+	if (rc == WALK_ERR_STOPPED && fl->stop_reason[0])
+		result_fail(fl->s->rq.res, STATE_UNKNOWN, "%s", fl->stop_reason);
+	else if (rc != WALK_OK && rc != WALK_ERR_FETCH)
 		result_fail(fl->s->rq.res, STATE_UNKNOWN, "%s", err);
 	return rc == WALK_OK;
 }
@@ -224,13 +244,25 @@ void mode_fleet(struct session *s)
 	buf_free(&fl.job_perfdata);
 }
 
+/* The footer only after a walk that worked, and a listing that could not
+ * all be written (a full disk) is a failure: exit 3, so that a script
+ * never takes part of a configuration for all of it. */
 void mode_list(struct session *s)
 {
 	struct fleet fl;
 
 	fleet_init(&fl, s);
-	listing_header(s->rq.cfg->mode);
-	walk(&fl, on_list_item);
-	fflush(stdout);
+	listing_init(&fl.listing, s->rq.cfg);
+	listing_header(&fl.listing);
+	if (walk(&fl, on_list_item))
+		listing_footer(&fl.listing);
+	else
+		listing_abort(&fl.listing);
+	errno = 0;
+	if (fflush(stdout) != 0 || ferror(stdout))
+		result_fail(s->rq.res, STATE_UNKNOWN,
+			    "the listing could not be written to stdout%s%s", errno ? ": " : "",
+			    errno ? strerror(errno) : "");
+	listing_free(&fl.listing);
 	buf_free(&fl.job_perfdata);
 }

@@ -730,15 +730,19 @@ def test_nagios_contrib_config_with_examples(world, tmp_path):
     cfg = nagios_main_cfg(d, [base, CONTRIB_NAGIOS, examples], world.user,
                           world.group)
     out = nagios_verify(cfg, engine_env(d), d)
-    assert re.search(r"Checked 4 services\.", out), out
+    # four written by hand, one of each kind as --list=nagios makes them
+    assert re.search(r"Checked 6 services\.", out), out
+    assert re.search(r"Checked 1 service groups\.", out), out
 
-    # single job and fleet, each with a token file or an ini; no secret
+    # single job, fleet and generated services, each with a token file or
+    # an ini; no secret
     commands = dict(re.findall(r"^\s*command_name\s+(\S+)\s*\n"
                                r"\s*command_line\s+(.+?)\s*$",
                                read(CONTRIB_NAGIOS), re.M))
     assert sorted(commands) == [
         "check_vspc_replication", "check_vspc_replication_all",
-        "check_vspc_replication_all_ini", "check_vspc_replication_ini"], \
+        "check_vspc_replication_all_ini", "check_vspc_replication_ini",
+        "check_vspc_replication_job", "check_vspc_replication_job_ini"], \
         commands
     for name, line in commands.items():
         assert line.startswith("$USER1$/check_vspc_replication "), line
@@ -747,6 +751,9 @@ def test_nagios_contrib_config_with_examples(world, tmp_path):
             else "-T $USER3$"
         assert secret in line and "--token " not in line, line
         assert ("--all" in line) == ("_all" in name), line
+        # the generated services' job and kind, from their custom variables
+        assert ("-j $_SERVICEVSPC_JOB$ --kind=$_SERVICEVSPC_KIND$" in line) \
+            == ("_job" in name), line
 
 
 # --------------------------------------------------------------------------

@@ -44,13 +44,13 @@ struct fleet_filter {
 };
 
 enum run_mode {
-	MODE_SINGLE = 0, /* -j */
-	MODE_FLEET,      /* --all */
-	MODE_LIST_TABLE,   /* --list */
-	MODE_LIST_JSON,    /* --list=json */
-	MODE_LIST_ICINGA2, /* --list=icinga2: a Host template, one dictionary entry per job */
+	MODE_SINGLE = 0,         /* -j */
+	MODE_FLEET,              /* --all */
+	MODE_LIST_TABLE,         /* --list */
+	MODE_LIST_JSON,          /* --list=json */
+	MODE_LIST_ICINGA2,       /* --list=icinga2: a Host template, one dictionary entry per job */
 	MODE_LIST_ICINGA2_ARRAY, /* --list=icinga2-array: JSON, the UID arrays Director iterates */
-	MODE_LIST_NAGIOS   /* --list=nagios: one define service per job */
+	MODE_LIST_NAGIOS         /* --list=nagios: one define service per job */
 };
 
 /* Whether @mode is one of the listings. */

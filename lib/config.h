@@ -48,13 +48,17 @@ enum run_mode {
 	MODE_FLEET,              /* --all */
 	MODE_LIST_TABLE,         /* --list */
 	MODE_LIST_JSON,          /* --list=json */
-	MODE_LIST_ICINGA2,       /* --list=icinga2: a host custom variable dictionary */
-	MODE_LIST_ICINGA2_ARRAY, /* --list=icinga2-array: the array Director iterates */
+	MODE_LIST_ICINGA2,       /* --list=icinga2: a Host template, one dictionary entry per job */
+	MODE_LIST_ICINGA2_ARRAY, /* --list=icinga2-array: JSON, the UID arrays Director iterates */
 	MODE_LIST_NAGIOS         /* --list=nagios: one define service per job */
 };
 
 /* Whether @mode is one of the listings. */
 #define MODE_IS_LIST(mode) ((mode) >= MODE_LIST_TABLE)
+
+/* Whether @mode is a listing that is monitoring configuration, which must
+ * hold every job or fail. */
+#define MODE_IS_CONFIG_LIST(mode) ((mode) >= MODE_LIST_ICINGA2)
 
 /* Where the token comes from, in order of precedence. */
 struct token_source {

@@ -86,10 +86,14 @@ static bool grow(struct uidset *s)
 enum uidset_rc uidset_add(struct uidset *s, const char *uid)
 {
 	uint64_t w[2];
+
+	return words_of(uid, w) ? uidset_add_words(s, w) : UIDSET_BAD;
+}
+
+enum uidset_rc uidset_add_words(struct uidset *s, const uint64_t w[2])
+{
 	uint64_t *slot;
 
-	if (!words_of(uid, w))
-		return UIDSET_BAD;
 	if (w[0] == 0 && w[1] == 0) {
 		if (s->has_zero)
 			return UIDSET_PRESENT;

@@ -1,5 +1,6 @@
-/* A set of UUIDs (128 bits each), for finding a job a walk has seen
- * before. Open addressing; grows up to a fixed number of members. */
+/* A set of 128-bit values: UUIDs, for finding a job a walk has seen
+ * before, or digests of other keys. Open addressing; grows up to a fixed
+ * number of members. */
 #ifndef VSPC_UIDSET_H
 #define VSPC_UIDSET_H
 
@@ -27,6 +28,9 @@ void uidset_init(struct uidset *s);
 
 /* Adds the UUID @uid (36 characters, any case). */
 enum uidset_rc uidset_add(struct uidset *s, const char *uid);
+
+/* Adds the 128-bit value @w (never UIDSET_BAD). */
+enum uidset_rc uidset_add_words(struct uidset *s, const uint64_t w[2]);
 
 /* Empties and releases the set; accepts a zeroed one. */
 void uidset_free(struct uidset *s);

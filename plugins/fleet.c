@@ -4,6 +4,7 @@
  * flat whatever the number of jobs. */
 #include "autoconfig.h"
 
+#include <errno.h>
 #include <fnmatch.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -27,6 +28,8 @@ struct fleet {
 	int64_t now;
 	struct tally tally;
 	struct buf job_perfdata; /* --perfdata-per-job, appended at the end */
+	struct listing listing;  /* --list */
+	char stop_reason[512];   /* why the item function stopped the walk */
 };
 
 static bool uid_in(const struct vspc_uid *u, const char (*list)[VSPC_UID_LEN + 1], size_t n)
@@ -132,14 +135,36 @@ static bool on_fleet_item(void *ctx, const struct walk_item *it)
 	return true;
 }
 
+/* A table or JSON lines show what they can; a configuration has every
+ * job or fails, since a job left out would lose its service. */
 static bool on_list_item(void *ctx, const struct walk_item *it)
 {
 	static const struct vspc_job_session none;
 	struct fleet *fl = ctx;
+	bool config = MODE_IS_CONFIG_LIST(fl->cfg->mode);
 
-	if (it->job && job_selected(&fl->cfg->filter, it->session ? it->session : &none))
-		listing_row(fl->cfg->mode, it->job, it->session, fl->now);
-	return true;
+	if (it->job == NULL) {
+		if (config)
+			snprintf(fl->stop_reason, sizeof fl->stop_reason,
+				 "element %zu of a page is not a job (%s): the configuration would "
+				 "lack it",
+				 it->index, it->problem);
+		return !config;
+	}
+	if (config && it->session == NULL)
+		return listing_row(&fl->listing, it->job, NULL, fl->now, fl->stop_reason,
+				   sizeof fl->stop_reason);
+	if (!job_selected(&fl->cfg->filter, it->session ? it->session : &none))
+		return true;
+	return listing_row(&fl->listing, it->job, it->session, fl->now, fl->stop_reason,
+			   sizeof fl->stop_reason);
+}
+
+/* The item function stopped the walk (a listing that cannot be complete). */
+static void stopped(struct fleet *fl)
+{
+	result_fail(fl->s->rq.res, STATE_UNKNOWN, "%s",
+		    fl->stop_reason[0] ? fl->stop_reason : "the walk was stopped");
 }
 
 /* Walks the collections of the selected kinds; false (with the reason in
@@ -147,8 +172,11 @@ static bool on_list_item(void *ctx, const struct walk_item *it)
 static bool walk(struct fleet *fl, walk_item_fn item)
 {
 	struct walk_stats stats;
+	enum walk_error rc = pages_walk(fl->s, PAGES_SELECTED, item, fl, &stats);
 
-	return pages_walk(fl->s, PAGES_SELECTED, item, fl, &stats) == WALK_OK;
+	if (rc == WALK_ERR_STOPPED)
+		stopped(fl);
+	return rc == WALK_OK;
 }
 
 /* With --backup-server only that server's jobs; the walk asked VSPC for
@@ -209,8 +237,13 @@ static bool from_snapshot(struct fleet *fl, struct snap_run *r, walk_item_fn ite
 				    k->title);
 			continue;
 		}
+		why[0] = '\0';
 		if (!snapshot_each(r->sn, 1u << k->id, filtered ? on_server_item : item,
 				   filtered ? (void *)&sf : (void *)fl, why, sizeof why)) {
+			if (why[0] == '\0') { /* the item function stopped it */
+				stopped(fl);
+				return false;
+			}
 			snapshot_invalidate(r->sn);
 			result_fail(res, STATE_UNKNOWN,
 				    "the job snapshot could not be read: %s (the next run makes a "
@@ -229,7 +262,7 @@ static void no_header(struct fleet *fl)
 
 static void list_header(struct fleet *fl)
 {
-	listing_header(fl->cfg->mode);
+	listing_header(&fl->listing);
 }
 
 /* The selected jobs, from the snapshot when --snapshot-max-age allows,
@@ -287,12 +320,24 @@ void mode_fleet(struct session *s)
 	buf_free(&fl.job_perfdata);
 }
 
+/* The footer only after a walk that worked, and a listing that could not
+ * all be written (a full disk) is a failure: exit 3, so that a script
+ * never takes part of a configuration for all of it. */
 void mode_list(struct session *s)
 {
 	struct fleet fl;
 
 	fleet_init(&fl, s);
-	jobs(&fl, on_list_item, list_header);
-	fflush(stdout);
+	listing_init(&fl.listing, s->rq.cfg);
+	if (jobs(&fl, on_list_item, list_header))
+		listing_footer(&fl.listing);
+	else
+		listing_abort(&fl.listing);
+	errno = 0;
+	if (fflush(stdout) != 0 || ferror(stdout))
+		result_fail(s->rq.res, STATE_UNKNOWN,
+			    "the listing could not be written to stdout%s%s", errno ? ": " : "",
+			    errno ? strerror(errno) : "");
+	listing_free(&fl.listing);
 	buf_free(&fl.job_perfdata);
 }

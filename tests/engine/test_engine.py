@@ -23,6 +23,13 @@ The contrib files are also validated as shipped (nagios4 -v, icinga2 daemon
 -C), with their commented-out examples switched on, and the Icinga 2
 CheckCommand is compared with the plugin's --help.
 
+The configuration that --list=icinga2, --list=icinga2-array and
+--list=nagios generate from a simulator (names that need every escaping
+rule, namesakes) must pass the engines' own checks together with the
+contrib files and make one service per job as documented; cut short, or
+from a listing that failed, it must not; and each engine runs the
+generated services of a small fleet as real checks.
+
 An engine that is not installed makes its tests skip, naming the package.
 Nothing leaves 127.0.0.1 and nothing is written outside the temporary
 directory (PYTHONDONTWRITEBYTECODE=1 keeps __pycache__ out of tests/ too).
@@ -534,12 +541,17 @@ def nagios_resource(d, w):
           % (w.plugin_dir, w.token_file, w.ini))
 
 
-def nagios_verify(cfg, env, cwd):
+def nagios_check(cfg, env, cwd):
+    """nagios4 -v: (exit code, output)."""
     res = subprocess.run([NAGIOS, "-v", cfg], env=env, cwd=cwd,
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, timeout=60, check=False)
-    out = res.stdout.decode("utf-8", errors="replace")
-    assert res.returncode == 0, out
+    return res.returncode, res.stdout.decode("utf-8", errors="replace")
+
+
+def nagios_verify(cfg, env, cwd):
+    rc, out = nagios_check(cfg, env, cwd)
+    assert rc == 0, out
     assert re.search(r"^Total Warnings:\s+0$", out, re.M), out
     assert re.search(r"^Total Errors:\s+0$", out, re.M), out
     return out
@@ -730,15 +742,19 @@ def test_nagios_contrib_config_with_examples(world, tmp_path):
     cfg = nagios_main_cfg(d, [base, CONTRIB_NAGIOS, examples], world.user,
                           world.group)
     out = nagios_verify(cfg, engine_env(d), d)
-    assert re.search(r"Checked 4 services\.", out), out
+    # four written by hand, one of each kind as --list=nagios makes them
+    assert re.search(r"Checked 6 services\.", out), out
+    assert re.search(r"Checked 1 service groups\.", out), out
 
-    # single job and fleet, each with a token file or an ini; no secret
+    # single job, fleet and generated services, each with a token file or
+    # an ini; no secret
     commands = dict(re.findall(r"^\s*command_name\s+(\S+)\s*\n"
                                r"\s*command_line\s+(.+?)\s*$",
                                read(CONTRIB_NAGIOS), re.M))
     assert sorted(commands) == [
         "check_vspc_replication", "check_vspc_replication_all",
-        "check_vspc_replication_all_ini", "check_vspc_replication_ini"], \
+        "check_vspc_replication_all_ini", "check_vspc_replication_ini",
+        "check_vspc_replication_job", "check_vspc_replication_job_ini"], \
         commands
     for name, line in commands.items():
         assert line.startswith("$USER1$/check_vspc_replication "), line
@@ -747,6 +763,9 @@ def test_nagios_contrib_config_with_examples(world, tmp_path):
             else "-T $USER3$"
         assert secret in line and "--token " not in line, line
         assert ("--all" in line) == ("_all" in name), line
+        # the generated services' job and kind, from their custom variables
+        assert ("-j $_SERVICEVSPC_JOB$ --kind=$_SERVICEVSPC_KIND$" in line) \
+            == ("_job" in name), line
 
 
 # --------------------------------------------------------------------------
@@ -781,13 +800,21 @@ class Icinga2:
             a += ["-D", "%s=%s" % (k, v)]
         return a + list(extra)
 
-    def validate(self):
-        res = subprocess.run(self.argv("-C"), env=self.env, cwd=self.d,
+    def check(self, main=None):
+        """icinga2 daemon -C of main (default: self.main): (exit code,
+        output)."""
+        argv = self.argv("-C")
+        if main is not None:
+            argv[argv.index("-c") + 1] = main
+        res = subprocess.run(argv, env=self.env, cwd=self.d,
                              stdin=subprocess.DEVNULL,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              timeout=120, check=False)
-        out = res.stdout.decode("utf-8", errors="replace")
-        assert res.returncode == 0, out
+        return res.returncode, res.stdout.decode("utf-8", errors="replace")
+
+    def validate(self, main=None):
+        rc, out = self.check(main)
+        assert rc == 0, out
         bad = [l for l in out.splitlines()
                if re.search(r"\] (warning|critical)/", l)]
         assert bad == [], out
@@ -1178,6 +1205,26 @@ def test_icinga2_contrib_config_with_examples(world, tmp_path):
         assert obj["properties"]["host_name"] == "vspc.example.com", obj
         assert obj["properties"]["check_command"] == "vspc_replication", obj
 
+    # the per-job services of the examples: a hand-written entry, a
+    # generated template, the services Director deploys; all from a
+    # snapshot, each kind with its options
+    services = services_of(objects)
+    for full, uid, kind in (
+            ("vspc.example.com!replication CDP SQL cluster",
+             "cd9c0001-5e1f-4c2b-9a3d-0f1e2d3c4b5a", "cdp"),
+            ('vspc-eu.example.com!replication Replica "SQL" to DR',
+             "3f2e1d0c-9b8a-4796-a5b4-c3d2e1f0a9b8", "vm"),
+            ("vspc-eu.example.com!replication CDP Exchange",
+             "cd9c0005-5e1f-4c2b-9a3d-0f1e2d3c4b5a", "cdp"),
+            ("vspc-dr.example.com!replication "
+             "7b6a5948-3726-4150-8f9e-8d7c6b5a4938",
+             "7b6a5948-3726-4150-8f9e-8d7c6b5a4938", "vm"),
+            ("vspc-dr.example.com!replication "
+             "cd9c0006-5e1f-4c2b-9a3d-0f1e2d3c4b5a",
+             "cd9c0006-5e1f-4c2b-9a3d-0f1e2d3c4b5a", "cdp")):
+        assert full in services, sorted(services)
+        assert_per_job_service(services[full], uid, kind)
+
     cc = objects[("CheckCommand", "vspc_replication")]["properties"]
     assert cc["command"] == [world.plugin_dir + "/check_vspc_replication"]
     assert cc["env"] == {"VSPC_TOKEN": "$vspc_replication_token$"}, cc["env"]
@@ -1208,3 +1255,370 @@ def test_icinga2_contrib_config_with_examples(world, tmp_path):
         assert bool(spec.get("required")) == (opt == "hostname"), (key, spec)
         assert bool(spec.get("repeat_key")) == \
             (opt in ("organization", "name", "exclude-name")), (key, spec)
+
+
+# --------------------------------------------------------------------------
+# Generated configuration: --list=icinga2, --list=icinga2-array and
+# --list=nagios against the simulator, given to the real engines together
+# with the contrib files
+# --------------------------------------------------------------------------
+
+import listing_util as L  # noqa: E402  (tests/e2e/listing_util.py)
+
+GEN_VM = "9a000001-0000-4000-8000-000000000001"
+GEN_CDP = "9c000001-0000-4000-8000-000000000001"
+# what the engines run: one job of each kind, OK under the contrib options
+GEN_RUN_FLEET = {
+    "jobs": [{"uid": GEN_VM, "name": 'Replica "gen" $x$ ; a!b',
+              "status": "Success", "protected": 3}],
+    "cdp_jobs": [{"uid": GEN_CDP, "kind": "cdp", "name": "CDP gen \\ one",
+                  "status": "Success",
+                  "last_period": {"sla": 99, "maxDelay": 7}}]}
+# what the engines only read: names that need every rule, namesakes
+GEN_NAMES = ['He said "hi"', "C:\\Backups\\", "trailing\\", "two\r\nlines",
+             "$USER1$ $host.name$", "semi;colon", "# hash", "}", "null",
+             "+plus", "a!b", "a_b", "`~!$%^&*|'<>?,()=", "  padded  ",
+             "R\u00e9plica \u65e5\u672c \U0001f600", "NUL\x00x",
+             "x" * 300, "SQL", "SQL", "SQL [%s]" % "9a000000"[:8], "", None]
+
+
+def gen_fleet():
+    vm = [{"uid": "9a%06x-0000-4000-8000-%012x" % (i, i), "name": n,
+           "status": "Success", "protected": 2}
+          for i, n in enumerate(GEN_NAMES)]
+    cdp = [{"uid": "9c%06x-0000-4000-8000-%012x" % (i, i), "name": n,
+            "kind": "cdp", "status": "Success"}
+           for i, n in enumerate(GEN_NAMES[:8] + ["SQL"])]
+    return {"jobs": vm, "cdp_jobs": cdp}, vm + cdp
+
+
+class GenSim:
+    """A simulator of its own (the world's serves the services above)."""
+
+    def __init__(self, w, fleet):
+        self.w = w
+        self.sim = vspc_sim.start_sim(w.certs, token=TOKEN,
+                                      api_keys=[API_KEY])
+        self.sim.set_fleet(fleet)
+
+    def listing(self, form, *extra, rc=0):
+        res = subprocess.run(
+            [U.PLUGIN, "-H", "127.0.0.1", "-p", str(self.sim.port),
+             "--ca-file", self.w.ca, "-T", self.w.token_file,
+             "--list=" + form] + list(extra),
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env=engine_env("/nonexistent"),
+            timeout=60, check=False)
+        assert res.returncode == rc and res.stderr == b"", res
+        return res.stdout.decode("utf-8")
+
+    def stop(self):
+        self.sim.stop()
+
+
+@pytest.fixture
+def gen_sim(world):
+    made = []
+
+    def make(fleet):
+        g = GenSim(world, fleet)
+        made.append(g)
+        return g
+    yield make
+    for g in made:
+        g.stop()
+
+
+def services_of(objects, host=None):
+    """The Service objects of icinga2 daemon -C by full name (host!name,
+    which Director's name = ... changes, not the item name)."""
+    out = {}
+    for (kind, _), obj in objects.items():
+        props = obj["properties"]
+        if kind == "Service" and (host is None or props["host_name"] == host):
+            out[props["__name"]] = props
+    return out
+
+
+def assert_per_job_service(props, uid, kind):
+    """A generated service: its job and kind, the snapshot, the options
+    of its kind (contrib's apply rules)."""
+    v = props["vars"]
+    assert props["check_command"] == "vspc_replication", props
+    assert v["vspc_replication_job"] == uid, v
+    assert v["vspc_replication_kind"] == kind, v
+    assert v["vspc_replication_snapshot_max_age"] == "4m", v
+    assert ("vspc_replication_sla_critical" in v) == (kind == "cdp"), v
+    assert ("vspc_replication_critical" in v) == (kind == "vm"), v
+
+
+def per_job_apply_rule():
+    """The apply Service for rule of contrib/icinga2's examples, alone (the
+    examples' hosts must not be checked: nothing leaves 127.0.0.1)."""
+    text = commented_examples(CONTRIB_ICINGA2, "/* EXAMPLES",
+                              "END OF EXAMPLES */")
+    m = re.search(r'^apply Service "replication " for \(job_name => config '
+                  r'in host\.vars\.vspc_replication_jobs\) \{\n.*?^\}\n',
+                  text, re.M | re.S)
+    assert m, "no apply Service for rule in the examples"
+    return m.group(0)
+
+
+def icinga2_main(w, *includes, extra=""):
+    return ("const PluginDir = %s\nconst VspcApiKey = \"dummy\"\n"
+            "include <itl>\ninclude <plugins>\n" % json.dumps(w.plugin_dir)
+            + "".join("include %s\n" % json.dumps(p) for p in includes)
+            + extra)
+
+
+GEN_HOST = """
+object Host "127.0.0.1" {
+	import "vspc-replication-jobs-127.0.0.1"
+	check_command = "dummy"
+	address = "127.0.0.1"
+	enable_active_checks = false
+}
+"""
+
+
+def test_icinga2_generated_list_with_contrib(world, tmp_path, gen_sim):
+    """--list=icinga2 passes icinga2 daemon -C on its own and with contrib
+    and its examples; the apply rule makes one Service per job, named by
+    the documented rules, with the job's UID and kind."""
+    require_icinga2()
+    fleet, specs = gen_fleet()
+    text = gen_sim(fleet).listing("icinga2")
+    d = str(tmp_path)
+    i2 = Icinga2(d, world)
+    jobs = write(os.path.join(d, "vspc-replication-jobs.conf"), text)
+    i2.validate(jobs)  # a complete configuration by itself
+    examples = write(os.path.join(d, "examples.conf"), commented_examples(
+        CONTRIB_ICINGA2, "/* EXAMPLES", "END OF EXAMPLES */"))
+    write(i2.main, icinga2_main(world, CONTRIB_ICINGA2, examples, jobs,
+                                extra=GEN_HOST))
+    i2.validate()
+    services = services_of(i2.objects(), "127.0.0.1")
+    want = L.expected_names(specs, "icinga2")
+    assert sorted(services) == sorted("127.0.0.1!replication " + key
+                                      for _, _, key, _ in want)
+    for uid, kind, key, _ in want:
+        assert_per_job_service(services["127.0.0.1!replication " + key],
+                               uid, kind)
+
+
+def test_icinga2_cut_or_failed_list_does_not_validate(world, tmp_path,
+                                                      gen_sim):
+    """A file cut at any line before its end, and the output of a listing
+    whose walk failed, are refused by icinga2 daemon -C."""
+    require_icinga2()
+    g = gen_sim({"count": 700, "seed": 3, "pages": {500: {"truncate": 900}}})
+    failed = g.listing("icinga2", rc=3)
+    g.sim.set_fleet(gen_fleet()[0])
+    lines = g.listing("icinga2").split("\n")
+    d = str(tmp_path)
+    i2 = Icinga2(d, world)
+    # the end is the template's last two closing braces and the footer
+    cuts = [4, 5, 12, len(lines) - 4, len(lines) - 3]
+    for i, text in enumerate(["\n".join(lines[:n]) + "\n" for n in cuts]
+                             + [failed]):
+        path = write(os.path.join(d, "cut%d.conf" % i), text)
+        rc, out = i2.check(path)
+        assert rc != 0, (text[-300:], out)
+
+
+def test_icinga2_director_array_with_contrib(world, tmp_path, gen_sim):
+    """--list=icinga2-array as Director deploys it (the JSON's variables
+    on the host) with the Director rules of the examples: one Service per
+    job named by its UID, with its kind."""
+    require_icinga2()
+    fleet, specs = gen_fleet()
+    arrays = json.loads(gen_sim(fleet).listing("icinga2-array"))
+    assert sorted(arrays) == ["vars.vspc_replication_cdp_jobs",
+                              "vars.vspc_replication_vm_jobs"]
+    d = str(tmp_path)
+    i2 = Icinga2(d, world)
+    examples = write(os.path.join(d, "examples.conf"), commented_examples(
+        CONTRIB_ICINGA2, "/* EXAMPLES", "END OF EXAMPLES */"))
+    host = ('object Host "127.0.0.1" {\n\tcheck_command = "dummy"\n'
+            '\taddress = "127.0.0.1"\n'
+            + "".join("\t%s = %s\n" % (k, json.dumps(v))
+                      for k, v in sorted(arrays.items())) + "}\n")
+    write(i2.main, icinga2_main(world, CONTRIB_ICINGA2, examples,
+                                extra=host))
+    i2.validate()
+    services = services_of(i2.objects(), "127.0.0.1")
+    want = {"127.0.0.1!replication " + uid: (uid, kind)
+            for uid, kind, _, _ in L.expected_names(specs, "icinga2")}
+    assert sorted(services) == sorted(want)
+    for name, (uid, kind) in want.items():
+        assert_per_job_service(services[name], uid, kind)
+
+
+def gen_nagios_cfg(d, w, jobs_cfg, address="127.0.0.1"):
+    nagios_resource(d, w)
+    base = write(os.path.join(d, "base.cfg"), NAGIOS_COMMON_OBJECTS + """\
+define host {
+    host_name               127.0.0.1
+    address                 %s
+    max_check_attempts      1
+    check_period            24x7
+    active_checks_enabled   0
+    contacts                nobody
+    notification_period     24x7
+}
+""" % address)
+    return nagios_main_cfg(d, [base, CONTRIB_NAGIOS, jobs_cfg], w.user,
+                           w.group)
+
+
+def test_nagios_generated_list_with_contrib(world, tmp_path, gen_sim):
+    """--list=nagios passes nagios4 -v with contrib (no warning): one
+    service per job and the service group; cut at the boundary of any
+    definition, or the output of a failed listing, it does not."""
+    require_nagios()
+    fleet, specs = gen_fleet()
+    g = gen_sim(fleet)
+    text = g.listing("nagios")
+    d = str(tmp_path)
+    jobs = write(os.path.join(d, "vspc-replication-jobs.cfg"), text)
+    cfg = gen_nagios_cfg(d, world, jobs)
+    out = nagios_verify(cfg, engine_env(d), d)
+    assert re.search(r"Checked %d services\." % len(specs), out), out
+    assert re.search(r"Checked 1 service groups\.", out), out
+    lst = L.read_nagios(text)
+    assert [(uid, kind, key, note) for key, uid, kind, note in lst.entries] \
+        == L.expected_names(specs, "nagios")
+    # a file that ends after any "}" but the last is incomplete
+    lines = text.split("\n")
+    ends = [i for i, l in enumerate(lines) if l == "}"]
+    g.sim.set_fleet({"count": 700, "seed": 3,
+                     "pages": {500: {"truncate": 900}}})
+    failed = g.listing("nagios", rc=3)
+    for i, text in enumerate(["\n".join(lines[:n + 1]) + "\n"
+                              for n in (ends[0], ends[-2])] + [failed]):
+        write(jobs, text)
+        rc, out = nagios_check(cfg, engine_env(d), d)
+        assert rc != 0, (text[-300:], out)
+
+
+# --- the generated services as real checks ---------------------------------
+
+def test_icinga2_runs_the_generated_services(world, tmp_path, gen_sim):
+    """Icinga 2 with contrib's CheckCommand, the examples' apply rule and
+    the generated template runs one check per job: the plugin gets the
+    job's UID, its kind and --snapshot-max-age=4m, and says OK."""
+    require_icinga2()
+    g = gen_sim(GEN_RUN_FLEET)
+    d = str(tmp_path)
+    i2 = Icinga2(d, world)
+    jobs = write(os.path.join(d, "jobs.conf"), g.listing("icinga2"))
+    # the rule as documented, only checking every 2 s instead of 5 min
+    rule = per_job_apply_rule()
+    assert "\tcheck_interval = 5m\n\tretry_interval = 2m\n" in rule, rule
+    rule = write(os.path.join(d, "rule.conf"), rule.replace(
+        "\tcheck_interval = 5m\n\tretry_interval = 2m\n",
+        "\tcheck_interval = 2s\n\tretry_interval = 2s\n"
+        "\tmax_check_attempts = 1\n"))
+    debug_log = os.path.join(i2.paths["LogDir"], "debug.log")
+    names = ['replication Replica "gen" $x$ ; a_b', "replication CDP gen \\ one"]
+    write(i2.main, icinga2_main(world, CONTRIB_ICINGA2, jobs, rule) + """
+object IcingaApplication "app" { }
+object CheckerComponent "checker" { }
+object FileLogger "debug-file" {
+	severity = "debug"
+	path = %s
+}
+object Host "127.0.0.1" {
+	import "vspc-replication-jobs-127.0.0.1"
+	check_command = "dummy"
+	address = "127.0.0.1"
+	enable_active_checks = false
+	vars.vspc_replication_port = %d
+	vars.vspc_replication_ca_file = %s
+	vars.vspc_replication_token_file = %s
+}
+""" % (json.dumps(debug_log), g.sim.port, json.dumps(world.ca),
+       json.dumps(world.token_file)))
+    i2.validate()
+    daemon = Daemon(i2.argv(), i2.env, d, os.path.join(d, "daemon.out"))
+
+    def checked():
+        try:
+            text = read(debug_log)
+        except OSError:
+            return False
+        return all("State Change: Checkable '127.0.0.1!%s'" % n in text
+                   for n in names)
+
+    try:
+        wait_for("a check result of each generated service", checked,
+                 daemon, [debug_log, daemon.out_path])
+    finally:
+        rc = daemon.stop()
+    assert rc == 0, read(daemon.out_path)
+    results = {}
+    for obj in read_netstrings(os.path.join(i2.paths["DataDir"],
+                                            "icinga2.state")):
+        if obj.get("type") == "Service":
+            results[obj["name"]] = obj["update"].get("last_check_result")
+    for name, uid, kind in ((names[0], GEN_VM, "vm"),
+                            (names[1], GEN_CDP, "cdp")):
+        cr = results.get("127.0.0.1!" + name)
+        assert cr, sorted(results)
+        argv = cr["command"]
+        assert argv[argv.index("--job") + 1] == uid, argv
+        assert argv[argv.index("--kind") + 1] == kind, argv
+        assert argv[argv.index("--snapshot-max-age") + 1] == "4m", argv
+        assert int(cr["state"]) == 0, cr
+        assert cr["output"].startswith("VSPC REPLICATION OK - "), cr
+        assert "(%s)" % uid in cr["output"], cr
+
+
+def test_nagios_runs_the_generated_services(world, tmp_path, gen_sim):
+    """Nagios with contrib's command and templates and the generated
+    services runs one check per job: $_SERVICEVSPC_JOB$ and
+    $_SERVICEVSPC_KIND$ reach the plugin, which says OK."""
+    require_nagios()
+    g = gen_sim(GEN_RUN_FLEET)
+    d = str(tmp_path)
+    # the contrib command takes the server from $HOSTADDRESS$ only, and the
+    # simulator's port is not 1280: the host's address carries -p and the
+    # CA (the plugin sees "-H 127.0.0.1 -p PORT --ca-file CA")
+    jobs = write(os.path.join(d, "jobs.cfg"), g.listing("nagios"))
+    cfg = gen_nagios_cfg(d, world, jobs, address="127.0.0.1 -p %d --ca-file %s"
+                         % (g.sim.port, world.ca))
+    # every check right at the start (interval_length=1: check_interval
+    # counts seconds)
+    env = engine_env(d)
+    nagios_verify(cfg, env, d)
+    status_path = os.path.join(d, "var", "status.dat")
+    log_path = os.path.join(d, "var", "nagios.log")
+    names = ["Replication Replica _gen_ _x_ _ a_b", "Replication CDP gen _ one"]
+    daemon = Daemon([NAGIOS, cfg], env, d, os.path.join(d, "nagios.out"))
+    status = {}
+
+    def checked():
+        try:
+            blocks = parse_status_dat(read(status_path))
+        except OSError:
+            return False
+        svcs = {b["service_description"]: b for kind, b in blocks
+                if kind == "servicestatus"}
+        if all(svcs.get(n, {}).get("has_been_checked") == "1"
+               for n in names):
+            status.update(svcs)
+            return True
+        return False
+
+    try:
+        wait_for("each generated service checked in %s" % status_path,
+                 checked, daemon, [log_path, daemon.out_path])
+    finally:
+        rc = daemon.stop()
+    assert rc == 0, read(daemon.out_path)
+    for name, uid in ((names[0], GEN_VM), (names[1], GEN_CDP)):
+        s = status[name]
+        assert s["current_state"] == "0", s
+        assert s["plugin_output"].startswith("VSPC REPLICATION OK - "), s
+        assert "(%s)" % uid in s["plugin_output"], s
+

@@ -35,3 +35,4 @@ build fuzz_cli fuzz_parse.c 8 "$srcdir/plugins/cli.c"
 build fuzz_snapshot fuzz_store.c 9
 build fuzz_element fuzz_store.c 10
 build fuzz_trim fuzz_trim.c 11
+build fuzz_confesc fuzz_confesc.c 12

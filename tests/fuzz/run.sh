@@ -13,7 +13,7 @@ status=0
 artifacts=$builddir/tests/fuzz/artifacts
 mkdir -p "$artifacts"
 
-for name in fuzz_job fuzz_session fuzz_page fuzz_oauth fuzz_values fuzz_credentials fuzz_ini fuzz_cli fuzz_snapshot fuzz_element fuzz_trim; do
+for name in fuzz_job fuzz_session fuzz_page fuzz_oauth fuzz_values fuzz_credentials fuzz_ini fuzz_cli fuzz_snapshot fuzz_element fuzz_trim fuzz_confesc; do
 	bin=$builddir/tests/fuzz/$name
 	seeds=$srcdir/tests/fuzz/corpus/$name
 	work=$(mktemp -d)

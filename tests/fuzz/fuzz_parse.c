@@ -18,7 +18,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* A NUL-terminated copy of the input. */
-static char *text_of(const uint8_t *data, size_t size)
+static __attribute__((unused)) char *text_of(const uint8_t *data, size_t size)
 {
 	char *s = malloc(size + 1);
 
@@ -78,13 +78,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #elif FUZZ_TARGET == 8 /* fuzz_cli: argv split at NUL bytes */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static char name[] = "check_vspc_replication";
 	char *s = text_of(data, size);
 	char *argv[66];
 	int argc = 0;
 	struct config cfg;
 	char err[512];
 
-	argv[argc++] = (char *)"check_vspc_replication";
+	argv[argc++] = name;
 	for (size_t i = 0; i <= size && argc < 64; i++) {
 		argv[argc++] = s + i;
 		i += strlen(s + i);

@@ -32,6 +32,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static char dir[64];
 static char path[PATH_MAX];
 
+/* The scratch directory goes when the process ends. */
+static void remove_scratch(void)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
+	char file[PATH_MAX + 16];
+
+	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+		snprintf(file, sizeof file, "%s%s", path, suffixes[i]);
+		unlink(file);
+	}
+	snprintf(file, sizeof file, "%s", path);
+	memcpy(file + strlen(file) - 3, ".lock", 6);
+	unlink(file);
+	rmdir(dir);
+}
+
 static bool count_item(void *ctx, const struct walk_item *it)
 {
 	size_t *n = ctx;
@@ -64,6 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort(); /* a new private directory of ours: always usable */
 		snprintf(path, sizeof path, "%s", snapshot_path(sn));
 		snapshot_close(sn);
+		atexit(remove_scratch);
 	}
 	for (size_t i = 0; i < 3; i++) {
 		static const char *const side_files[] = { "-wal", "-shm", "-journal" };

@@ -93,6 +93,21 @@ echo "   simulator listening on https://127.0.0.1:$port (pid $simpid)"
 runs=0
 failures=0
 
+# quoted ARGS...: the arguments as one line to paste into a shell, each
+# word that needs it in single quotes ('Replica seed*', not Replica seed*)
+quoted() {
+	line=
+	for arg in "$@"; do
+		case $arg in
+		'' | *[!A-Za-z0-9_./:=@%+,-]*)
+			arg="'$(printf '%s' "$arg" | sed "s/'/'\\\\''/g")'"
+			;;
+		esac
+		line="$line $arg"
+	done
+	printf '%s\n' "${line# }"
+}
+
 # show EXPECTED_EXIT_CODE TITLE ARGS...
 show() {
 	want=$1
@@ -101,7 +116,7 @@ show() {
 	runs=$((runs + 1))
 	echo
 	echo "== $title"
-	echo "\$ check_vspc_replication $*"
+	echo "\$ check_vspc_replication $(quoted "$@")"
 	"$PLUGIN" "$@" >out 2>err
 	rc=$?
 	cat out
@@ -133,7 +148,7 @@ show_list() {
 	runs=$((runs + 1))
 	echo
 	echo "== $title"
-	echo "\$ check_vspc_replication $*"
+	echo "\$ check_vspc_replication $(quoted "$@")"
 	"$PLUGIN" "$@" >out 2>err
 	rc=$?
 	cat out
@@ -214,6 +229,12 @@ show 2 "CRITICAL: no job matches, but at least one is expected" \
 
 show_list "A listing for people: the jobs named Replica 0000*" \
 	$c --list --name 'Replica 0000*'
+
+show 2 "CRITICAL: every job again, now keeping a snapshot for per-job services" \
+	$c --all --max-age-warning=26h --snapshot-max-age=4m --cache-dir=cache
+
+show 0 "OK: one job answered from that snapshot, with no request (-v names it)" \
+	$c -j $SEED -w 3: -c 1: --snapshot-max-age=4m --cache-dir=cache -v
 
 if grep -q -- "$token" all-output; then
 	echo "!! the token was printed"

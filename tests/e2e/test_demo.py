@@ -2,6 +2,7 @@
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 
@@ -21,7 +22,19 @@ def test_demo_script(tmp_path):
                          timeout=120, check=False)
     out = res.stdout.decode(errors="replace")
     assert res.returncode == 0, out + res.stderr.decode(errors="replace")
-    assert "all 20 runs ended as expected" in out
+    assert "all 22 runs ended as expected" in out
+    # every command line shown pastes into a shell as the words it ran with
+    lines = [l[2:] for l in out.split("\n") if l.startswith("$ ")]
+    assert len(lines) == 22, lines
+    words = [shlex.split(l) for l in lines]
+    assert all(w[0] == "check_vspc_replication" for w in words), lines
+    assert ["--name", "Replica seed*"] == [w for w in words if
+                                           "Replica seed*" in w][0][-6:-4], \
+        lines
+    assert any(w[-2:] == ["--name", "Replica 0000*"] for w in words), lines
+    # per-job services from the snapshot the --all run made
+    assert re.search(r"\nanswered from the snapshot cache/snapshot-[0-9a-f]{32}"
+                     r"\.db \(made by an earlier run", out), out
     # the CDP policy missing its SLA
     assert re.search(r"\nVSPC REPLICATION WARNING - 'CDP file server \(no SLA "
                      r"yet\)' \([0-9a-f-]+\) .*VSPC reports no SLA for the last "

@@ -66,3 +66,19 @@ def test_ci_runs_the_readme_commands_as_written():
     ci_packages = set(m.group(1).replace("\\\n", " ").split())
     missing = apt_packages(quick_start_commands()[0]) - ci_packages
     assert not missing, missing
+
+
+def test_rpm_spec_follows_the_release():
+    """contrib/rpm's spec builds the release tarball of this version, with
+    every build dependency configure asks for."""
+    spec = read("contrib/rpm/check_vspc_replication.spec")
+    ac = read("configure.ac")
+    version = re.search(r"AC_INIT\(\[check_vspc_replication\], \[([^]]+)\]",
+                        ac).group(1)
+    assert re.search(r"^Version:\s+%s$" % re.escape(version), spec, re.M), \
+        version
+    assert "Source0:        check_vspc_replication-%{version}.tar.gz" in spec
+    for pc, devel in (("libcurl", "libcurl-devel"), ("yajl", "yajl-devel"),
+                      ("sqlite3", "sqlite-devel"), ("nettle", "nettle-devel")):
+        assert "[%s" % pc in ac, pc
+        assert re.search(r"^BuildRequires:\s+%s\b" % devel, spec, re.M), devel

@@ -251,24 +251,27 @@ static bool db_open(struct snapshot *sn, char *note, size_t notelen)
 	return true;
 }
 
-/* Replaces the file with an empty one of our schema. Only under the lock. */
+/* Empties the file and gives it our schema. Only under the lock. The file
+ * is emptied in place (SQLite's reset: a VACUUM from nothing, which works
+ * on a corrupt file too), never unlinked and made anew: other runs may have
+ * it open, and with their locks on the old file they would take this
+ * run's journal under the same name for a hot journal of theirs and roll
+ * it back (a disk I/O error here). */
 static bool db_rebuild(struct snapshot *sn, char *note, size_t notelen)
 {
-	static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
-	char path[PATH_MAX + 16];
 	char sql[128];
+	int rc;
 
-	db_close(sn);
-	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-		snprintf(path, sizeof path, "%s%s", sn->path, suffixes[i]);
-		if (unlink(path) != 0 && errno != ENOENT) {
-			snprintf(note, notelen, "cannot remove %s: %s", path, strerror(errno));
-			return false;
-		}
-	}
-	sn->damaged = false;
-	if (!db_open(sn, note, notelen))
+	/* a file SQLite calls corrupt still opens: the reset is for it */
+	if (!db_open(sn, note, notelen) && sn->db == NULL)
 		return false;
+	rc = sqlite3_db_config(sn->db, SQLITE_DBCONFIG_RESET_DATABASE, 1, (int *)NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(sn->db, "VACUUM", NULL, NULL, NULL);
+	(void)sqlite3_db_config(sn->db, SQLITE_DBCONFIG_RESET_DATABASE, 0, (int *)NULL);
+	if (rc != SQLITE_OK)
+		return sql_failed(sn, rc, "emptying it", note, notelen);
+	sn->damaged = false;
 	snprintf(sql, sizeof sql, "PRAGMA application_id=%d; PRAGMA user_version=%d;",
 		 SNAPSHOT_APPLICATION_ID, SNAPSHOT_SCHEMA_VERSION);
 	if (!exec(sn, "PRAGMA journal_mode=WAL", note, notelen) ||
@@ -538,6 +541,8 @@ void snapshot_invalidate(struct snapshot *sn)
 bool snapshot_reopen(struct snapshot *sn, char *note, size_t notelen)
 {
 	snapshot_read_end(sn);
+	/* the run that held the lock may have rebuilt it (in place) */
+	sn->damaged = false;
 	return db_open(sn, note, notelen) || sn->damaged;
 }
 

@@ -257,7 +257,7 @@ class Fleet:
         return offset
 
     def plan(self, kind, offset, limit, expand=False, server=None, flt=None,
-             sort=None, api=None, anchor=0):
+             sort=None, api=None, anchor=0, orgs=None):
         """Which items the collection of that kind serves to a request for
         (offset, limit): a dict with
           eff       the offset the page is made for (0 when
@@ -266,8 +266,11 @@ class Fleet:
           total, count, echoed   what pagingInfo reports
           start     where in the list the page's own window began
           applied   the misbehaviours that shaped this page
-        flt, sort: _Filter, _Sort or None.  Raises ValueError for a filter
-        or sort naming an unknown property."""
+        flt, sort: _Filter, _Sort or None.  orgs: the organizations the
+        credential sees (None: all; see VspcSim.set_scope); the others'
+        jobs and every non-object are left out before paging, as if they
+        did not exist.  Raises ValueError for a filter or sort naming an
+        unknown property."""
         mis = self.misbehaves(kind)
         applied = []
         eff = self.effective_offset(kind, offset, expand)
@@ -278,22 +281,25 @@ class Fleet:
         reorder = [(at, s) for at, s in self.reorder_at if eff >= at] \
             if mis else []
         if sort is not None and size > SORT_LIMIT and server is None and \
-                flt is None and not reorder:
+                flt is None and orgs is None and not reorder:
             # a huge generated collection (the endless walks of the tests):
             # sorting it would keep a thread busy long after the client
             # gave up; its generated UIDs ascend with the index anyway
             sort = None
             applied.append("sort_skipped")
-        if server is None and flt is None and sort is None and not reorder:
+        if server is None and flt is None and sort is None and \
+                orgs is None and not reorder:
             indices = range(size)
         else:
             indices = []
             for i in range(size):
                 if i in non_objects:
-                    if flt is None:
+                    if flt is None and orgs is None:
                         indices.append(i)
                     continue
                 spec = self.spec_at(i, eff, kind)
+                if orgs is not None and not M.spec_in_orgs(spec, orgs):
+                    continue
                 if server is not None and \
                         spec.get("server", M.DEFAULT_SERVER) != server:
                     continue

@@ -321,6 +321,15 @@ def job_type(spec, kind=None):
     return spec.get("type", KIND_TYPES[kind or spec_kind(spec)])
 
 
+def spec_in_orgs(spec, orgs):
+    """Whether the job of spec belongs to one of the organizations orgs
+    (lower case): its organizationUid or mappedOrganizationUid is one of
+    them."""
+    org = spec.get("org", DEFAULT_ORG)
+    return any(isinstance(o, str) and o.lower() in orgs
+               for o in (org, spec.get("mapped_org", org)))
+
+
 def backup_server_job(spec, anchor, kind=None):
     """The BackupServerJob described by spec, lastEndTime and friends
     relative to anchor (a whole second, UTC epoch).  Returns (job, end)

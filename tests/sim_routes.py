@@ -124,7 +124,7 @@ def handle(sim, h):
         "client_version": client_version, "t": time.monotonic(),
         "wall": time.time(), "endpoint": None, "uid": None,
         "server": None, "status": None, "body": body, "bearer": bearer,
-        "auth": None,
+        "auth": None, "principal": None,
     })
     # send() notes the status before the answer leaves, so that a record
     # is complete by the time the client has its answer
@@ -153,10 +153,13 @@ def answer(sim, h, req, path):
         route.handler(sim, h, req, api, route, params)
         return
     req["auth"] = sim._auth_kind(h.headers.get_all("Authorization") or [])
-    if req["auth"] == "issued":
+    if req["auth"] == "static":
+        req["principal"] = ("token", req["bearer"])
+    elif req["auth"] == "issued":
         with sim.tokens.lock:
             rec = sim.tokens.access.get(req["bearer"])
             req["bearer_read_only"] = bool(rec and rec["read_only"])
+            req["principal"] = ("user", rec["user"]) if rec else None
     if req["auth"] not in ("static", "issued"):
         req["status"] = 401
         T.send_json(h, 401, M.error_envelope(
@@ -267,12 +270,18 @@ def serve_single(sim, h, req, api, route, params):
     with sim.jobs_lock:
         scen = sim.scenarios.get((endpoint, uid))
         fleet = sim.fleet
+    spec = None
     if scen is None and uid:
         spec = {"replication": fleet.lookup, "cdp": fleet.lookup_cdp,
                 "job": fleet.lookup_job}[endpoint](uid)
         if spec is not None:
             scen = M._Scenario({"job": spec})
     if scen is None:
+        req["status"] = 404
+        T.send_json(h, 404, M.error_envelope(missing, "logical", 404))
+        return
+    if not in_scope(sim.scope_of(req), scen, spec):
+        # a job of an organization this credential does not see
         req["status"] = 404
         T.send_json(h, 404, M.error_envelope(missing, "logical", 404))
         return
@@ -285,6 +294,19 @@ def serve_single(sim, h, req, api, route, params):
         T.send_json(h, 404, M.error_envelope(missing, "logical", 404))
         return
     req["status"] = play(sim, h, step, n, api, req)
+
+
+def in_scope(orgs, scen, spec):
+    """Whether a credential restricted to the organizations orgs (None:
+    unrestricted) sees the job of scenario scen: the fleet's spec, else
+    the job spec of the scenario's last step.  A job its scenario gives
+    no organization (data steps) is seen by unrestricted credentials
+    only."""
+    if orgs is None:
+        return True
+    if spec is None:
+        spec = scen.steps[-1].get("job")
+    return spec is not None and M.spec_in_orgs(spec, orgs)
 
 
 # --------------------------------------------------------------------------
@@ -368,11 +390,11 @@ def serve_collection(sim, h, req, api, route, params):
     if step.get("delay"):
         sim.stopping.wait(float(step["delay"]))
 
-    anchor = int(time.time())
+    anchor = sim.clock()
     req["anchor"] = anchor
     try:
         plan = fleet.plan(kind, offset, limit, expand, server, flt, sort,
-                          api, anchor)
+                          api, anchor, orgs=sim.scope_of(req))
     except F.QueryError as exc:
         return _bad_request(h, req, "The %s parameter is not valid: %s"
                             % (exc.parameter, exc), exc.parameter)
@@ -485,7 +507,7 @@ def play(sim, h, step, n, api=None, req=None):
     if "big" in step:
         size, chunks = T.big_body(int(step["big"]))
     else:
-        body = step_body(h, step, n, api, req)
+        body = step_body(h, step, n, api, req, sim.clock())
         if "error" in step:
             status = int(step["error"].get("status", status))
         if step.get("truncate") is not None:
@@ -507,10 +529,12 @@ def play(sim, h, step, n, api=None, req=None):
     return status
 
 
-def step_body(h, step, n, api=None, req=None):
-    """The body bytes of a step."""
+def step_body(h, step, n, api=None, req=None, anchor=None):
+    """The body bytes of a step; timestamps relative to anchor (the
+    simulator's clock, a whole second; None: now)."""
     if "job" in step:
-        anchor = int(time.time())
+        if anchor is None:
+            anchor = int(time.time())
         spec = step["job"]
         endpoint = req.get("endpoint") if req is not None else None
         kind = "cdp" if endpoint == "cdp" else M.spec_kind(spec)

@@ -60,7 +60,10 @@ class VspcSim:
       username, outcome, issued, read_only_sent, read_only  (see
                   "Accounts" in the module text)
       bearer_read_only   (auth "issued") whether the access token sent
-                  is a read-only one"""
+                  is a read-only one
+      principal   ("token", the static token or API key) or ("user", the
+                  account an issued token belongs to): whose scope applies
+                  (set_scope); None before authentication"""
 
     def __init__(self, cert, key, *, token=DEFAULT_TOKEN, api_keys=(),
                  host="127.0.0.1", port=0, jobs=None, bsjobs=None,
@@ -68,6 +71,8 @@ class VspcSim:
                  server_version=P.DEFAULT_SERVER_VERSION, cdp_jobs=None,
                  paging_style="standard"):
         self.profile_lock = threading.Lock()
+        self._frozen = None  # the clock's frozen second, or None
+        self.scopes = {}  # ("token", value) or ("user", name) -> orgs
         self._server_version = P.check_server_version(server_version)
         self._paging_style = P.check_paging_style(paging_style)
         self.token = token
@@ -156,6 +161,53 @@ class VspcSim:
         P.check_paging_style(style)
         with self.profile_lock:
             self._paging_style = style
+
+    # -- the clock of the timestamps ------------------------------------------
+    def clock(self):
+        """The whole second (UTC epoch) the answer being made is anchored
+        to: lastEndTime is end_age before it (see the job spec).  Now,
+        unless the clock is frozen."""
+        with self.profile_lock:
+            frozen = self._frozen
+        return int(time.time()) if frozen is None else frozen
+
+    def freeze_clock(self, epoch=None):
+        """Anchor every answer from now on to the whole second epoch (an
+        int; True: the current second), as a real VSPC whose jobs do not
+        run meanwhile: the same job then has the same lastEndTime in
+        every answer, however far apart; None lets the clock run again.
+        Returns the frozen second (or None).  Tokens still expire by the
+        wall clock."""
+        if epoch is True:
+            epoch = int(time.time())
+        with self.profile_lock:
+            self._frozen = None if epoch is None else int(epoch)
+            return self._frozen
+
+    # -- what a credential sees -----------------------------------------------
+    def set_scope(self, orgs, token=None, username=None):
+        """Restrict a credential to the jobs of some organizations, as a
+        VSPC company's user or API key sees only its company's jobs: the
+        static token or API key token, or every access token issued to
+        the account username, sees in the collections and on the
+        single-job endpoints only the jobs whose organizationUid or
+        mappedOrganizationUid is in orgs (the others are not there: 404,
+        left out of the pages and their totals).  orgs None lifts the
+        restriction."""
+        if (token is None) == (username is None):
+            raise ValueError("give a token or a username")
+        key = ("token", token) if token is not None else ("user", username)
+        with self.jobs_lock:
+            if orgs is None:
+                self.scopes.pop(key, None)
+            else:
+                self.scopes[key] = frozenset(o.lower() for o in orgs)
+
+    def scope_of(self, req):
+        """The organizations the credential of an authenticated request
+        sees (a frozenset), or None: all of them."""
+        with self.jobs_lock:
+            return self.scopes.get(req.get("principal"))
 
     # -- configuration ------------------------------------------------------
     def set_scenario(self, endpoint, uid, spec):

@@ -313,6 +313,23 @@ answer 400 with the errors envelope and parameterName "sort" (an unknown
 filter property answers 400 naming "filter").  Without sort the order is
 the fleet's.
 
+The clock: timestamps (lastEndTime, lastRun, creationTime, ...) are made
+relative to the whole second a request is served in, so the same job
+seems to have just run again in every answer.  freeze_clock(epoch) (True:
+the current second) anchors every answer to that second instead, as a
+real VSPC whose jobs do not run meanwhile; freeze_clock(None) lets the
+clock run again; clock() is the second answers are anchored to.
+
+Scopes (set_scope(orgs, token=... or username=...)): a credential that
+sees only some organizations' jobs, as a VSPC company's user or API key
+does.  The collections leave the other organizations' jobs out (before
+paging: the totals too) and the single-job endpoints answer 404 for them;
+a job belongs to the organizations of its organizationUid and
+mappedOrganizationUid (the spec's org and mapped_org); a scenario without
+a job spec (data steps) is seen by unrestricted credentials only.  For a
+username, every access token issued to that account is restricted.
+Request records name the credential as principal.
+
 Accounts (add_account(username, password, **options); the token endpoint):
   POST /api/v3/token takes application/x-www-form-urlencoded fields only.
   grant_type=password with the username and password of an account (and

@@ -142,8 +142,8 @@ def token_file(secrets_dir):
 
 # Every simulator started by _start_sim, with the server version it plays
 # when no test has changed it: _restore_server_versions puts each one back
-# after every test, so that set_server_version() and set_paging_style() in
-# one test cannot leak into the next.
+# after every test, so that set_server_version(), set_paging_style(),
+# freeze_clock() and set_scope() in one test cannot leak into the next.
 _STARTED = []
 
 
@@ -197,6 +197,9 @@ def _restore_server_versions():
     for s, home in list(_STARTED):
         s.set_server_version(home)
         s.set_paging_style("standard")
+        s.freeze_clock(None)
+        with s.jobs_lock:
+            s.scopes.clear()
 
 
 @pytest.fixture(scope="session")

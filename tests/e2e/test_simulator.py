@@ -582,6 +582,68 @@ def test_fleet_jobs_on_the_single_endpoints(sim, certs, fleet):
     conn.close()
 
 
+def test_frozen_clock_keeps_every_timestamp(sim, certs, fleet):
+    f = fleet({"count": 3, "seed": 9})
+    uid = f.spec_at(1)["uid"]
+    conn = client(sim, certs)
+
+    def seen():
+        _, job = get_path(conn, S.JOB_PREFIX + uid)
+        _, page = collection(conn, "expand=BackupServerJob")
+        emb = json.loads(page)["data"][1]["_embedded"]["backupServerJob"]
+        return json.loads(job)["data"]["lastEndTime"], emb["lastEndTime"]
+
+    then = int(time.time()) - 7200
+    assert sim.freeze_clock(then) == then and sim.clock() == then
+    first = seen()
+    time.sleep(1.1)  # the clock would have moved on by a second
+    assert seen() == first
+    assert int(parse_ts(first[0])) == then - f.spec_at(1)["end_age"]
+    assert first[0] == first[1]
+    assert sim.freeze_clock(None) is None
+    assert abs(sim.clock() - time.time()) < 2
+    assert parse_ts(seen()[0]) > parse_ts(first[0]) + 7000
+    conn.close()
+
+
+def test_scope_shows_a_credential_its_organizations_only(sim, certs, fleet):
+    f = fleet({"count": 40, "seed": 10})
+    org = S.FLEET_ORGS[1]
+    mine = [sp["uid"] for sp in f.specs()
+            if org in (sp["org"], sp["mapped_org"])]
+    other = next(sp["uid"] for sp in f.specs()
+                 if org not in (sp["org"], sp["mapped_org"]))
+    assert 0 < len(mine) < 40
+    sim.set_scope([org.upper()], token=API_KEY)
+    conn = client(sim, certs)
+    try:
+        status, body = collection(conn, "limit=500")
+        assert status == 200 and len(json.loads(body)["data"]) == 40
+        resp, body = get_path(conn, S.COLLECTION_PATH + "?limit=500",
+                              token=API_KEY)
+        page = json.loads(body)
+        assert [i["instanceUid"] for i in page["data"]] == mine
+        assert page["meta"]["pagingInfo"]["total"] == len(mine)
+        for uid, want in ((mine[0], 200), (other, 404)):
+            for prefix in (S.API_PREFIX, S.JOB_PREFIX):
+                resp, _ = get_path(conn, prefix + uid, token=API_KEY)
+                assert resp.status == want, (prefix, uid)
+        # a built-in job of no organization the scope names: not seen
+        resp, _ = get_path(conn, S.API_PREFIX + S.SEED_UID, token=API_KEY)
+        assert resp.status == 404
+        resp, _ = get_path(conn, S.API_PREFIX + S.SEED_UID)
+        assert resp.status == 200
+        reqs = sim.requests()
+        assert reqs[-1]["principal"] == ("token", TOKEN)
+        assert reqs[-2]["principal"] == ("token", API_KEY)
+        sim.set_scope(None, token=API_KEY)
+        resp, _ = get_path(conn, S.API_PREFIX + other, token=API_KEY)
+        assert resp.status == 200
+    finally:
+        sim.set_scope(None, token=API_KEY)
+        conn.close()
+
+
 def test_standalone_fleet(certs, tmp_path):
     tok = tmp_path / "tok"
     tok.write_text("standalone-token\n")

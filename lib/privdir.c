@@ -251,11 +251,13 @@ bool privdir_write(const char *path, const char *data, size_t len, char *note, s
 	return ok;
 }
 
-bool privdir_lock(const char *path, int64_t deadline_ms, int *fd, char *note, size_t notelen)
+bool privdir_lock(const char *path, int64_t deadline_ms, int *fd, bool *busy, char *note,
+		  size_t notelen)
 {
 	int lfd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 
 	*fd = -1;
+	*busy = false;
 	if (lfd < 0) {
 		snprintf(note, notelen, "cannot open %s: %s", path, strerror(errno));
 		return false;
@@ -270,6 +272,7 @@ bool privdir_lock(const char *path, int64_t deadline_ms, int *fd, char *note, si
 		}
 		if (clock_remaining_ms(deadline_ms) <= 20) {
 			snprintf(note, notelen, "%s stayed locked until the deadline", path);
+			*busy = true;
 			close(lfd);
 			return false;
 		}

@@ -247,17 +247,24 @@ static bool obtain(struct auth *a, const struct request_ctx *rq, const char *rej
 {
 	struct cached_token t;
 	char note[PATH_MAX + 128];
+	bool busy = false;
+	bool locked =
+	    a->use_cache && token_cache_lock(&a->cache, rq->deadline_ms, &busy, note, sizeof note);
 	bool ok;
 
 	cached_token_init(&t);
-	if (!a->use_cache) {
-		ok = password_login(a, rq, &t) && use(a, &t);
-	} else if (!token_cache_lock(&a->cache, rq->deadline_ms, note, sizeof note)) {
+	if (locked) {
+		ok = login_cached(a, rq, &t, rejected);
+		token_cache_unlock(&a->cache);
+	} else if (busy) {
 		result_fail(rq->res, rq->cfg->timeout_state, "token cache: %s", note);
 		ok = false;
 	} else {
-		ok = login_cached(a, rq, &t, rejected);
-		token_cache_unlock(&a->cache);
+		/* a cache whose lock cannot be taken (a full or read-only disk) is
+		 * no cache: the login goes on without it */
+		if (a->use_cache)
+			result_line(rq->res, 1, "note: not caching tokens: %s", note);
+		ok = password_login(a, rq, &t) && use(a, &t);
 	}
 	cached_token_free(&t);
 	return ok;

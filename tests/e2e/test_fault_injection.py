@@ -8,6 +8,10 @@ import pytest
 
 import auth_util as A
 import e2e_util as U
+import fault_util as F
+
+FIU_PROBLEM = F.fiu_problem()
+needs_fiu = pytest.mark.skipif(bool(FIU_PROBLEM), reason=FIU_PROBLEM or "")
 
 
 @pytest.fixture
@@ -33,3 +37,33 @@ def test_a_token_cache_that_cannot_be_locked_is_no_cache(bench):
         assert len(bench.logins(run)) == 1, run
         assert "not caching tokens: cannot open %s: %s" % (
             lock, os.strerror(21)) in run.stdout, run
+
+
+def complete_or_unknown(run, summary, vms):
+    """A whole line (summary and both perfdata items) or UNKNOWN: never
+    an "OK - " that lacks part of the result."""
+    if run.state == "UNKNOWN":
+        return run.summary != ""
+    return (run.state == "OK" and run.summary == summary and
+            run.perf.get("protected_vms") is not None and
+            run.perf["protected_vms"].raw == vms and "time" in run.perf)
+
+
+@needs_fiu
+def test_realloc_failing_at_random_on_a_warm_cache(bench):
+    """realloc fails at random (libfiu, probability 0.2) while the token
+    comes from a warm cache: every run is the whole answer or UNKNOWN.
+    (Taking the cached token into the run's buffer failed without a word,
+    and the run printed "OK - " and nothing else.)"""
+    acct = bench.account()
+    args = bench.args(acct)
+    base = bench.run(args)
+    U.assert_state(base, "OK")
+    vms = base.perf["protected_vms"].raw
+    prefix = F.fiu_run([F.fiu_random("libc/mm/realloc", 0.2)])
+    for _ in range(40):
+        run = bench.run(args, prefix=prefix)
+        assert complete_or_unknown(run, base.summary, vms), run
+    run = bench.run(args)
+    assert complete_or_unknown(run, base.summary, vms) and \
+        run.state == "OK", run

@@ -3,6 +3,7 @@ interrupted call, no memory, while the plugin logs in, refreshes a token,
 refreshes the job snapshot or answers from it."""
 
 import os
+import shutil
 
 import pytest
 
@@ -67,3 +68,28 @@ def test_realloc_failing_at_random_on_a_warm_cache(bench):
     run = bench.run(args)
     assert complete_or_unknown(run, base.summary, vms) and \
         run.state == "OK", run
+
+
+@needs_fiu
+def test_malloc_failing_at_random_with_a_credentials_file(bench):
+    """malloc fails at random (libfiu, probability 0.05) in the plugin,
+    libcurl, OpenSSL and the libraries libcurl brings, with a credentials
+    file, on a cold and a warm token cache: never a signal death (the
+    fatal-signal handler's line when a library crashes), never a word on
+    stderr (Icinga 2 would show it as the status: GnuTLS, loaded with
+    libcurl, printed "Error in GnuTLS initialization" there), one line
+    with exit code 0-3 (run_plugin asserts all of that for every run)."""
+    acct = bench.account()
+    args = bench.args(acct)
+    base = bench.run(args)
+    vms = base.perf["protected_vms"].raw
+    prefix = F.fiu_run([F.fiu_random("libc/mm/malloc", 0.05)])
+    for i in range(40):
+        if i % 2:
+            shutil.rmtree(bench.cache, ignore_errors=True)  # a cold login
+        run = bench.run(args, prefix=prefix)
+        assert len(run.lines) == 1, run
+        assert complete_or_unknown(run, base.summary, vms), run
+        if "fatal signal" in run.summary:
+            assert run.summary.startswith("plugin fault: fatal signal "), run
+    U.assert_state(bench.run(args), "OK")

@@ -246,6 +246,9 @@ bool privdir_write(const char *path, const char *data, size_t len, char *note, s
 	}
 	if (!ok) {
 		snprintf(note, notelen, "cannot write %s: %s", path, strerror(saved));
+		/* emptied first: should the unlink fail too, what privdir_sweep()
+		 * removes later holds no token meanwhile */
+		(void)truncate(tmp, 0);
 		unlink(tmp);
 	}
 	return ok;

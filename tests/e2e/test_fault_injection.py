@@ -93,3 +93,46 @@ def test_malloc_failing_at_random_with_a_credentials_file(bench):
         if "fatal signal" in run.summary:
             assert run.summary.startswith("plugin fault: fatal signal "), run
     U.assert_state(bench.run(args), "OK")
+
+
+@needs_fiu
+def test_failed_rename_and_unlink_leave_no_tokens_behind(bench):
+    """posix/io/dir/* (rename, unlink and opendir fail): the token cache
+    can neither be put in place nor its temporary file removed.  The
+    check still answers; the file left holds no token (it was emptied);
+    the next normal run, once that file is a minute old (its mtime moved
+    back rather than waited for), removes it and caches the tokens."""
+    acct = bench.account()
+    args = bench.args(acct)
+    run = bench.run(args, prefix=F.fiu_run([F.fiu_enable("posix/io/dir/*")]))
+    U.assert_state(run, "OK")
+    assert bench.cache_files() == [], "the cache was put in place " \
+        "although rename failed: %r" % os.listdir(bench.cache)
+    temps = F.temporary_files(bench.cache)
+    assert temps, "no temporary file left although unlink failed: %r" % (
+        os.listdir(bench.cache),)
+    bench.scan_tree()  # no token in what is left
+    F.age_files(bench.cache, temps, 120)
+    run = bench.run(args)
+    U.assert_state(run, "OK")
+    assert F.temporary_files(bench.cache) == [], os.listdir(bench.cache)
+    path = bench.only_cache_file()
+    assert F.token_cache_problem(path, set(bench.sim.issued_secrets())) \
+        is None
+    run = bench.run(args)
+    assert A.AuthBench.token_reqs(run) == [], "the cache is not used: " \
+        "%r" % run
+
+
+@needs_fiu
+def test_a_young_temporary_file_is_left_alone(bench):
+    """privdir_sweep takes only a file a minute old for a dead writer's:
+    a younger one may be a write in progress."""
+    acct = bench.account()
+    args = bench.args(acct)
+    bench.run(args, prefix=F.fiu_run([F.fiu_enable("posix/io/dir/*")]))
+    temps = F.temporary_files(bench.cache)
+    assert temps, os.listdir(bench.cache)
+    F.age_files(bench.cache, temps, 30)
+    bench.run(args)
+    assert F.temporary_files(bench.cache) == temps

@@ -387,3 +387,22 @@ def test_a_young_temporary_file_is_left_alone(bench):
     F.age_files(bench.cache, temps, 30)
     bench.run(args)
     assert F.temporary_files(bench.cache) == temps
+
+
+@needs_strace
+@pytest.mark.parametrize("errno", ["EIO", "ENOMEM"])
+def test_the_secret_file_failing_fstat(vspc, tmp_path, errno):
+    """fstat() of the credentials or token file fails: UNKNOWN naming the
+    file and that error (the error came from a stat buffer fstat had not
+    filled)."""
+    for name in ("cold_login", "snapshot_read"):
+        sc = Scenario(name, A.AuthBench(vspc, tmp_path / name / "bench"),
+                      str(tmp_path / name))
+        _, calls = F.record(sc.run, (sc.secret,), sc.logdir,
+                            syscalls=("newfstatat",))
+        assert calls, "no fstat of %s" % sc.secret
+        for call in calls:
+            sc.restore()
+            run, hit = F.inject(sc.run, call, "error=" + errno, sc.logdir)
+            assert hit is not None and hit.key() == call.key(), (hit, call)
+            assert sc.names_fault(run, sc.secret, errno), run

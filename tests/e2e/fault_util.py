@@ -234,7 +234,13 @@ def inject(run, call, action, logdir):
     spec = "inject=%s:%s:when=%d" % (call.name, action, call.ordinal)
     try:
         r = run(_strace(log, (call.name,), ["-e", spec]))
-        hit = [c for c in parse_log(log) if "(INJECTED)" in c.line]
+        calls = parse_log(log)
+        hit = [c for c in calls if "(INJECTED)" in c.line]
+        if action.startswith("signal=SIGKILL"):
+            # no mark then: the call never returned
+            hit = [c for c in calls if c.name == call.name and
+                   c.ordinal == call.ordinal and
+                   c.line.rstrip().endswith("= ?")]
     finally:
         os.unlink(log)
     return r, hit[0] if hit else None

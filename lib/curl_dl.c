@@ -3,10 +3,12 @@
 #include "curl_dl.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The dlopen dependency, declared for packagers the way systemd does it:
  * an ELF note in section ".note.dlopen", owner "FDO", type 0x407c0c0a,
@@ -86,6 +88,27 @@ static bool resolve(void *handle, const struct curl_sym *sym, char *err, size_t 
 	return true;
 }
 
+/* dlopen() with stderr pointing at /dev/null: a library whose constructor
+ * fails (GnuTLS, which libcurl's dependencies load, when memory runs out)
+ * may say so on stderr, which Icinga 2 would show as the status line. */
+static void *dlopen_quietly(const char *name, int flags)
+{
+	int saved = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	int null = saved >= 0 ? open("/dev/null", O_WRONLY | O_CLOEXEC) : -1;
+	void *handle;
+
+	if (null >= 0) {
+		(void)dup2(null, STDERR_FILENO);
+		close(null);
+	}
+	handle = dlopen(name, flags);
+	if (saved >= 0) {
+		(void)dup2(saved, STDERR_FILENO);
+		close(saved);
+	}
+	return handle;
+}
+
 const struct curl_dl *curl_dl_load(char *err, size_t errlen)
 {
 	struct curl_dl t;
@@ -111,7 +134,7 @@ const struct curl_dl *curl_dl_load(char *err, size_t errlen)
 		return &table;
 	/* RTLD_LOCAL: libcurl's symbols stay out of the global namespace,
 	 * where nothing else needs them. */
-	handle = dlopen(CURL_DL_SONAME, RTLD_NOW | RTLD_LOCAL);
+	handle = dlopen_quietly(CURL_DL_SONAME, RTLD_NOW | RTLD_LOCAL);
 	if (handle == NULL) {
 		load_error(err, errlen, dlerror());
 		return NULL;

@@ -246,16 +246,21 @@ bool privdir_write(const char *path, const char *data, size_t len, char *note, s
 	}
 	if (!ok) {
 		snprintf(note, notelen, "cannot write %s: %s", path, strerror(saved));
+		/* emptied first: should the unlink fail too, what privdir_sweep()
+		 * removes later holds no token meanwhile */
+		(void)truncate(tmp, 0);
 		unlink(tmp);
 	}
 	return ok;
 }
 
-bool privdir_lock(const char *path, int64_t deadline_ms, int *fd, char *note, size_t notelen)
+bool privdir_lock(const char *path, int64_t deadline_ms, int *fd, bool *busy, char *note,
+		  size_t notelen)
 {
 	int lfd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 
 	*fd = -1;
+	*busy = false;
 	if (lfd < 0) {
 		snprintf(note, notelen, "cannot open %s: %s", path, strerror(errno));
 		return false;
@@ -270,6 +275,7 @@ bool privdir_lock(const char *path, int64_t deadline_ms, int *fd, char *note, si
 		}
 		if (clock_remaining_ms(deadline_ms) <= 20) {
 			snprintf(note, notelen, "%s stayed locked until the deadline", path);
+			*busy = true;
 			close(lfd);
 			return false;
 		}

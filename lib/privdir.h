@@ -57,8 +57,10 @@ enum privdir_status privdir_read(const char *path, char *dst, size_t cap, size_t
 bool privdir_write(const char *path, const char *data, size_t len, char *note, size_t notelen);
 
 /* Takes an exclusive lock on the lock file @path (created 0600), waiting
- * until @deadline_ms at most. *@fd is -1 when not locked. */
-bool privdir_lock(const char *path, int64_t deadline_ms, int *fd, char *note, size_t notelen);
+ * until @deadline_ms at most. *@fd is -1 when not locked; *@busy tells a
+ * wait that ran out (another process holds the lock) from an error. */
+bool privdir_lock(const char *path, int64_t deadline_ms, int *fd, bool *busy, char *note,
+		  size_t notelen);
 
 /* Releases a lock taken by privdir_lock(); accepts -1. */
 void privdir_unlock(int *fd);

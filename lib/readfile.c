@@ -17,8 +17,11 @@ int readfile(const char *path, struct buf *out, mode_t *mode)
 
 	if (fd < 0)
 		return errno;
-	if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
-		rc = S_ISDIR(st.st_mode) ? EISDIR : errno;
+	if (fstat(fd, &st) != 0)
+		rc = errno; /* and st is not filled in */
+	else if (S_ISDIR(st.st_mode))
+		rc = EISDIR;
+	if (rc != 0) {
 		close(fd);
 		return rc;
 	}

@@ -555,10 +555,7 @@ bool snapshot_lock(struct snapshot *sn, int64_t deadline_ms, bool *busy, char *n
 	*busy = false;
 	if (!trusted(sn->lock_path, &exists, note, notelen))
 		return false;
-	if (privdir_lock(sn->lock_path, deadline_ms, &sn->lock_fd, note, notelen))
-		return true;
-	*busy = strstr(note, "stayed locked") != NULL;
-	return false;
+	return privdir_lock(sn->lock_path, deadline_ms, &sn->lock_fd, busy, note, notelen);
 }
 
 void snapshot_unlock(struct snapshot *sn)

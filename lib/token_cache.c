@@ -51,9 +51,10 @@ bool token_cache_open(struct token_cache *tc, const char *dir, const char *host,
 	return true;
 }
 
-bool token_cache_lock(struct token_cache *tc, int64_t deadline_ms, char *note, size_t notelen)
+bool token_cache_lock(struct token_cache *tc, int64_t deadline_ms, bool *busy, char *note,
+		      size_t notelen)
 {
-	return privdir_lock(tc->lock_path, deadline_ms, &tc->lock_fd, note, notelen);
+	return privdir_lock(tc->lock_path, deadline_ms, &tc->lock_fd, busy, note, notelen);
 }
 
 void token_cache_unlock(struct token_cache *tc)

@@ -38,8 +38,10 @@ void cached_token_free(struct cached_token *t);
 bool token_cache_open(struct token_cache *tc, const char *dir, const char *host, unsigned port,
 		      const char *username, char *note, size_t notelen);
 
-/* Takes the exclusive lock, waiting until @deadline_ms at most. */
-bool token_cache_lock(struct token_cache *tc, int64_t deadline_ms, char *note, size_t notelen);
+/* Takes the exclusive lock, waiting until @deadline_ms at most; *@busy as
+ * for privdir_lock(). */
+bool token_cache_lock(struct token_cache *tc, int64_t deadline_ms, bool *busy, char *note,
+		      size_t notelen);
 void token_cache_unlock(struct token_cache *tc);
 
 /* Reads the cache into @t. False (with a note) when there is none or it

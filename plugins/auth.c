@@ -212,10 +212,14 @@ static bool fresh(const struct cached_token *t)
 	return t->expires_at > (int64_t)time(NULL) + EXPIRY_MARGIN;
 }
 
-static bool use(struct auth *a, const struct cached_token *t)
+/* Makes @t the run's token; a failure ends the run, so it says why. */
+static bool use(struct auth *a, const struct request_ctx *rq, const struct cached_token *t)
 {
 	buf_reset(a->token);
-	return buf_append(a->token, t->access.data, t->access.len) == BUF_OK;
+	if (buf_append(a->token, t->access.data, t->access.len) == BUF_OK)
+		return true;
+	result_fail(rq->res, STATE_UNKNOWN, "plugin fault: out of memory holding the token");
+	return false;
 }
 
 /* The cached path, under the lock: fresh token, refresh, or login. */
@@ -233,31 +237,38 @@ static bool login_cached(struct auth *a, const struct request_ctx *rq, struct ca
 			    "token cache: using the cached access token (%" PRId64 " s left)",
 			    t->expires_at - (int64_t)time(NULL));
 		tell_rights(rq, t);
-		return use(a, t);
+		return use(a, rq, t);
 	}
 	ok = have && rejected == NULL && t->refresh.len && refresh_login(rq, t);
 	if (!ok)
 		ok = password_login(a, rq, t);
 	if (ok && !token_cache_write(&a->cache, t, note, sizeof note))
 		result_line(rq->res, 1, "token cache: %s", note);
-	return ok && use(a, t);
+	return ok && use(a, rq, t);
 }
 
 static bool obtain(struct auth *a, const struct request_ctx *rq, const char *rejected)
 {
 	struct cached_token t;
 	char note[PATH_MAX + 128];
+	bool busy = false;
+	bool locked =
+	    a->use_cache && token_cache_lock(&a->cache, rq->deadline_ms, &busy, note, sizeof note);
 	bool ok;
 
 	cached_token_init(&t);
-	if (!a->use_cache) {
-		ok = password_login(a, rq, &t) && use(a, &t);
-	} else if (!token_cache_lock(&a->cache, rq->deadline_ms, note, sizeof note)) {
+	if (locked) {
+		ok = login_cached(a, rq, &t, rejected);
+		token_cache_unlock(&a->cache);
+	} else if (busy) {
 		result_fail(rq->res, rq->cfg->timeout_state, "token cache: %s", note);
 		ok = false;
 	} else {
-		ok = login_cached(a, rq, &t, rejected);
-		token_cache_unlock(&a->cache);
+		/* a cache whose lock cannot be taken (a full or read-only disk) is
+		 * no cache: the login goes on without it */
+		if (a->use_cache)
+			result_line(rq->res, 1, "note: not caching tokens: %s", note);
+		ok = password_login(a, rq, &t) && use(a, rq, &t);
 	}
 	cached_token_free(&t);
 	return ok;

@@ -137,6 +137,13 @@ def handle(sim, h):
 
 def answer(sim, h, req, path):
     found = find_route(path)
+    outage = sim.outage
+    if outage is not None:
+        if found is not None:
+            found[0].note(req, found[1])
+        req["outcome"] = "outage"
+        req["status"] = play(sim, h, outage, 0, None, req)
+        return
     if found is not None and not negotiate(sim, h, req, *found):
         return
     api = P.version_tuple(req.get("api_version")) or \

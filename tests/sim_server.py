@@ -56,6 +56,7 @@ class VspcSim:
                   version the request was served as (None: refused, then
                   outcome "unsupported_version" and version_error
                   "unsupported", "malformed" or "ambiguous")
+      outcome     "outage" when set_outage's step answered the request
       body, bearer, auth, and for the token endpoint form, grant_type,
       username, outcome, issued, read_only_sent, read_only  (see
                   "Accounts" in the module text)
@@ -84,6 +85,7 @@ class VspcSim:
         self.verbose = verbose
         self.log = _Log()
         self.jobs_lock = threading.Lock()
+        self._outage = None  # a step answering every request
         self.scenarios = {}  # (endpoint, uid) -> _Scenario
         self.defaults = defaults
         self.fleet = Fleet(M.default_fleet() if defaults else None)
@@ -276,6 +278,19 @@ class VspcSim:
         with self.jobs_lock:
             self.fleet = fleet
         return fleet
+
+    # -- outages (see "Outages" in the module text) ----------------------------
+    def set_outage(self, step=None):
+        """Answer every request with the scenario step from the next one
+        on (None: serve normally again)."""
+        step = copy.deepcopy(step)
+        with self.jobs_lock:
+            self._outage = step
+
+    @property
+    def outage(self):
+        with self.jobs_lock:
+            return self._outage
 
     # -- accounts (POST /api/v3/token) ----------------------------------------
     def add_account(self, username, password, **options):

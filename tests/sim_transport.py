@@ -18,6 +18,10 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 
 MIB = 1024 * 1024
+# Connections the kernel queues before the accept thread takes them: a
+# storm of a few hundred checks connects at once (the kernel caps it at
+# net.core.somaxconn).
+LISTEN_BACKLOG = 1024
 
 
 # --------------------------------------------------------------------------
@@ -60,7 +64,7 @@ class _Listener:
         if family == socket.AF_INET6:
             self.sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         self.sock.bind((host, port))
-        self.sock.listen(128)
+        self.sock.listen(LISTEN_BACKLOG)
         self.port = self.sock.getsockname()[1]
         self.on_conn = on_conn
         self.log = log

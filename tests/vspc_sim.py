@@ -380,6 +380,18 @@ Accounts (add_account(username, password, **options); the token endpoint):
   docstring lists every record field; collection pages carry kind ("vm",
   "cdp"), limit and offset (asked), offset_served, offset_echoed, count,
   total, items, uids (served, in order), sort and applied.
+
+Outages (set_outage(step); the whole server): from the next request on,
+every request, on every path and the token endpoint alike, before version
+negotiation and authentication, is answered by that one scenario step
+(see "Step keys"): {"error": {"status": 429, "retryAfter": 2, ...}} for a
+throttling VSPC, {"status": 503, "body": ...} for one that fails,
+{"action": "hang"} for one that never answers (held until the client
+gives up or the simulator stops).  Its records carry outcome "outage"
+(endpoint, uid, kind as the route says; no auth).  set_outage(None)
+serves normally again; requests being served finish as they started.
+The listener's backlog is sim_transport.LISTEN_BACKLOG (1024, capped by
+net.core.somaxconn): a few hundred checks may connect at once.
 """
 
 import argparse

@@ -206,12 +206,13 @@ sys.exit(code if code >= 0 else 128 - code)
 
 
 def run_plugin(args, env=None, timeout=None, status_line=True, secrets=(),
-               cwd=None, measure_rss=False, allow_empty=False):
+               cwd=None, measure_rss=False, allow_empty=False, prefix=()):
     """Run the plugin with args; env is added to clean_env() (a value of
     None removes the variable).  Returns a Run after asserting the rules
     every run must follow.  With measure_rss, Run.maxrss_kib is the
     plugin's peak resident set size.  allow_empty (with status_line
-    False): no output at all is fine (an empty --list=json)."""
+    False): no output at all is fine (an empty --list=json).  prefix is a
+    command the plugin runs under (fiu-run, strace: see fault_util)."""
     if timeout is None:
         timeout = RUN_TIMEOUT
     full_env = clean_env()
@@ -220,7 +221,7 @@ def run_plugin(args, env=None, timeout=None, status_line=True, secrets=(),
             full_env.pop(k, None)
         else:
             full_env[k] = v
-    cmd = WRAPPER + [PLUGIN] + [str(a) for a in args]
+    cmd = list(prefix) + WRAPPER + [PLUGIN] + [str(a) for a in args]
     popen_cmd, pass_fds, rss_r = cmd, (), None
     if measure_rss:
         rss_r, rss_w = os.pipe()

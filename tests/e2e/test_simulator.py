@@ -2044,3 +2044,37 @@ def test_start_sim(certs):
         assert resp.status == 200 and len(json.loads(body)["data"]) == 2
     finally:
         s.stop()
+
+
+def test_outage_answers_every_request(make_sim, certs):
+    s = make_sim()
+    throttled = {"error": {"status": 429, "message": "Too many requests.",
+                           "type": "transport", "code": 429,
+                           "retryAfter": 2}}
+    s.set_outage(throttled)
+    mark = s.mark()
+    targets = [("GET", S.API_PREFIX + S.SEED_UID, TOKEN),
+               ("GET", S.COLLECTION_PATH + "?limit=5", None),
+               ("POST", S.TOKEN_PATH, None),
+               ("GET", "/no/such/path", WRONG_TOKEN)]
+    for method, target, token in targets:
+        headers = [("Authorization", "Bearer " + token)] if token else []
+        resp, body = call(s, certs, method, target, headers, body=b"")
+        assert resp.status == 429, (target, resp.status)
+        item = json.loads(body)["errors"][0]
+        assert item["retryAfter"] == 2 and item["code"] == 429, item
+    reqs = s.requests(mark)
+    assert [r["outcome"] for r in reqs] == ["outage"] * 4, reqs
+    assert [r["endpoint"] for r in reqs] == ["replication", "collection",
+                                             "token", None], reqs
+    s.set_outage({"status": 503, "body": {"errors": []}})
+    resp, _ = vget(s, certs, S.API_PREFIX + S.SEED_UID, "3.6")
+    assert resp.status == 503
+    s.set_outage({"action": "hang"})
+    conn = client(s, certs, timeout=1.0)
+    with pytest.raises((socket.timeout, TimeoutError)):
+        get(conn, S.SEED_UID)
+    conn.close()
+    s.set_outage(None)
+    resp, _ = vget(s, certs, S.API_PREFIX + S.SEED_UID, "3.6")
+    assert resp.status == 200

@@ -216,15 +216,18 @@ static void test_cache(void)
 	{
 		struct token_cache other;
 		char note2[512] = "";
+		bool busy = false;
 
 		token_cache_open(&other, dir, "vspc", 1280, "svc", note2, sizeof note2);
-		tap_ok(token_cache_lock(&tc, clock_now_ms() + 1000, note, sizeof note),
+		tap_ok(token_cache_lock(&tc, clock_now_ms() + 1000, &busy, note, sizeof note) &&
+			   !busy,
 		       "the lock is taken (%s)", note);
-		tap_ok(!token_cache_lock(&other, clock_now_ms() + 200, note2, sizeof note2) &&
-			   strstr(note2, "locked until the deadline"),
-		       "a second taker waits until its deadline and gives up (%s)", note2);
+		tap_ok(
+		    !token_cache_lock(&other, clock_now_ms() + 200, &busy, note2, sizeof note2) &&
+			busy && strstr(note2, "locked until the deadline"),
+		    "a second taker waits until its deadline and gives up (%s)", note2);
 		token_cache_unlock(&tc);
-		tap_ok(token_cache_lock(&other, clock_now_ms() + 200, note2, sizeof note2),
+		tap_ok(token_cache_lock(&other, clock_now_ms() + 200, &busy, note2, sizeof note2),
 		       "after the unlock it gets the lock");
 		token_cache_unlock(&other);
 	}

@@ -24,8 +24,9 @@ static bool names_uid(const char *uid, const struct vspc_uid *a, const struct vs
 	return uid_is(a, uid) || uid_is(b, uid) || (c && uid_is(c, uid));
 }
 
-/* The answers must describe the job that was asked for; an answer without
- * an instanceUid is taken as it is. */
+/* The answers must describe the job that was asked for. An answer without
+ * an instanceUid is taken as it is; an instanceUid that is not a UUID is
+ * UNKNOWN in either answer. */
 static bool identity_ok(const char *asked, const struct vspc_job *job,
 			const struct vspc_job_session *js, struct result *res)
 {
@@ -41,6 +42,11 @@ static bool identity_ok(const char *asked, const struct vspc_job *job,
 	    !names_uid(asked, inst, &job->ids.unique_uid, &job->ids.original_uid)) {
 		result_fail(res, STATE_UNKNOWN, "asked for job %s but the answer describes job %s",
 			    asked, inst->value);
+		return false;
+	}
+	if (js && js->instance_uid.f.state == VSPC_FIELD_INVALID) {
+		result_fail(res, STATE_UNKNOWN, "job %s: the session answer's instanceUid %s",
+			    asked, js->instance_uid.f.problem);
 		return false;
 	}
 	if (js && js->instance_uid.f.state == VSPC_FIELD_VALUE &&

@@ -472,6 +472,20 @@ static void test_session_output(void)
 	result_free(&res);
 
 	js = seed_session();
+	js.instance_uid.f.state = VSPC_FIELD_INVALID;
+	snprintf(js.instance_uid.f.problem, sizeof js.instance_uid.f.problem, "is not a UUID");
+	result_init(&res, 0);
+	p = base_policy();
+	evaluate_job(&p, asked, &j, &js, NOW, &res);
+	tap_ok(res.state == STATE_UNKNOWN &&
+		   strstr(buf_str(&res.summary), "session answer's instanceUid is not a UUID") !=
+		       NULL,
+	       "a session answer whose instanceUid is not a UUID is UNKNOWN, as the job's own "
+	       "answer is ('%s')",
+	       buf_str(&res.summary));
+	result_free(&res);
+
+	js = seed_session();
 	set_uid(&js.instance_uid, WAN_A); /* API 3.5: the VSPC UID */
 	set_uid(&js.original_uid, SEED);  /* and the B&R UID asked for */
 	result_init(&res, 0);

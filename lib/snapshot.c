@@ -251,24 +251,43 @@ static bool db_open(struct snapshot *sn, char *note, size_t notelen)
 	return true;
 }
 
-/* Replaces the file with an empty one of our schema. Only under the lock. */
+/* Whether the open file holds no schema at all, like the one the first run
+ * of a cold cache creates. */
+static bool db_blank(struct snapshot *sn)
+{
+	char note[PATH_MAX + 256];
+	int64_t objects = -1;
+
+	return sn->db && !sn->damaged &&
+	       pragma_int(sn, "SELECT count(*) FROM sqlite_schema", &objects, note, sizeof note) &&
+	       objects == 0;
+}
+
+/* Replaces the file with an empty one of our schema. Only under the lock.
+ * A blank file gets the schema where it is: the runs that started with it
+ * have it open, and SQLite in a run whose database was unlinked takes the
+ * new file's journal for a stale one of its own and deletes it. */
 static bool db_rebuild(struct snapshot *sn, char *note, size_t notelen)
 {
 	static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
-	char path[PATH_MAX + 16];
 	char sql[128];
 
-	db_close(sn);
-	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-		snprintf(path, sizeof path, "%s%s", sn->path, suffixes[i]);
-		if (unlink(path) != 0 && errno != ENOENT) {
-			snprintf(note, notelen, "cannot remove %s: %s", path, strerror(errno));
-			return false;
+	if (!db_blank(sn)) {
+		db_close(sn);
+		for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+			char path[PATH_MAX + 16];
+
+			snprintf(path, sizeof path, "%s%s", sn->path, suffixes[i]);
+			if (unlink(path) != 0 && errno != ENOENT) {
+				snprintf(note, notelen, "cannot remove %s: %s", path,
+					 strerror(errno));
+				return false;
+			}
 		}
+		sn->damaged = false;
+		if (!db_open(sn, note, notelen))
+			return false;
 	}
-	sn->damaged = false;
-	if (!db_open(sn, note, notelen))
-		return false;
 	snprintf(sql, sizeof sql, "PRAGMA application_id=%d; PRAGMA user_version=%d;",
 		 SNAPSHOT_APPLICATION_ID, SNAPSHOT_SCHEMA_VERSION);
 	if (!exec(sn, "PRAGMA journal_mode=WAL", note, notelen) ||

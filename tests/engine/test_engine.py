@@ -28,7 +28,11 @@ The configuration that --list=icinga2, --list=icinga2-array and
 rule, namesakes) must pass the engines' own checks together with the
 contrib files and make one service per job as documented; cut short, or
 from a listing that failed, it must not; and each engine runs the
-generated services of a small fleet as real checks.
+generated services of a small fleet as real checks, and those of a fleet
+of 1,000 jobs all at once on a cold cache with --snapshot-max-age: the
+simulator's request log must show one walk of the collections (and one
+login) for all of them, and every service the state a direct check of its
+job gives.
 
 An engine that is not installed makes its tests skip, naming the package.
 Nothing leaves 127.0.0.1 and nothing is written outside the temporary
@@ -50,6 +54,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -484,7 +489,9 @@ define service {
 """
 
 
-def nagios_main_cfg(d, cfg_files, user, group):
+def nagios_main_cfg(d, cfg_files, user, group, settings=None):
+    """nagios.cfg for a Nagios with every path under d; settings replace
+    (or add) main configuration options."""
     v = os.path.join(d, "var")
     for sub in ("var", "spool/checkresults"):
         os.makedirs(os.path.join(d, sub), exist_ok=True)
@@ -529,6 +536,12 @@ def nagios_main_cfg(d, cfg_files, user, group):
         # as in Debian's nagios.cfg (nagios4 -v warns when it is missing)
         "illegal_macro_output_chars=`~$&|'\"<>",
     ]
+    settings = dict(settings or {})
+    lines = [l if l.split("=", 1)[0] not in settings
+             else "%s=%s" % (l.split("=", 1)[0],
+                             settings.pop(l.split("=", 1)[0]))
+             for l in lines]
+    lines += ["%s=%s" % kv for kv in sorted(settings.items())]
     path = os.path.join(d, "nagios.cfg")
     write(path, "\n".join(lines) + "\n")
     return path
@@ -1454,7 +1467,7 @@ def test_icinga2_director_array_with_contrib(world, tmp_path, gen_sim):
         assert_per_job_service(services[name], uid, kind)
 
 
-def gen_nagios_cfg(d, w, jobs_cfg, address="127.0.0.1"):
+def gen_nagios_cfg(d, w, jobs_cfg, address="127.0.0.1", settings=None):
     nagios_resource(d, w)
     base = write(os.path.join(d, "base.cfg"), NAGIOS_COMMON_OBJECTS + """\
 define host {
@@ -1468,7 +1481,7 @@ define host {
 }
 """ % address)
     return nagios_main_cfg(d, [base, CONTRIB_NAGIOS, jobs_cfg], w.user,
-                           w.group)
+                           w.group, settings)
 
 
 def test_nagios_generated_list_with_contrib(world, tmp_path, gen_sim):
@@ -1622,3 +1635,307 @@ def test_nagios_runs_the_generated_services(world, tmp_path, gen_sim):
         assert s["plugin_output"].startswith("VSPC REPLICATION OK - "), s
         assert "(%s)" % uid in s["plugin_output"], s
 
+
+
+# --- 1,000 generated services from one walk --------------------------------
+#
+# What --snapshot-max-age is for: a real engine runs one service per job,
+# all at once on a cold cache, and VSPC sees one walk of its collections
+# (plus one login), not two requests per job.
+
+# 900 VM replication jobs and 100 CDP policies of the simulator's
+# generator: its mix of session states (Success, Warning, Failed, Running,
+# Paused, never run, ...), disabled jobs, SLA and delay values.
+MANY_SEED = 11
+MANY_VM, MANY_CDP = 900, 100
+MANY_FLEET = {"count": MANY_VM, "seed": MANY_SEED, "cdp_count": MANY_CDP,
+              "cdp_seed": MANY_SEED}
+# one walk: pages of 500 per collection, the VM ones and the CDP ones
+MANY_LIMIT = 500
+MANY_PAGES = sorted([("vm", o) for o in range(0, MANY_VM, MANY_LIMIT)]
+                    + [("cdp", o) for o in range(0, MANY_CDP, MANY_LIMIT)])
+# every check's -t, generous for 1,000 processes started at once on a
+# small shared machine, most of them waiting for the one that walks; the
+# engines kill a check after 60 s
+MANY_TIMEOUT = 30
+# how long an engine may take to check all of them once
+MANY_DEADLINE = 120.0
+# the options contrib's templates and apply rule give each kind
+MANY_OPTIONS = {"vm": ["--max-age-critical=2d", "-c", "1:"],
+                "cdp": ["--max-age-critical=2d", "--sla-critical=90:",
+                        "--max-delay-critical=5m"]}
+MANY_USER, MANY_PASSWORD = "svc-monitoring", "engPw-Q8wE6rT4yU2i"
+
+
+def many_run(w, g, cache, *args):
+    """A direct run of the plugin against g's simulator: (exit code,
+    stdout)."""
+    res = subprocess.run(
+        [U.PLUGIN, "-H", "127.0.0.1", "-p", str(g.sim.port), "--ca-file",
+         w.ca, "-T", w.token_file, "--cache-dir", cache, "-t", "60"]
+        + list(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, env=engine_env(cache), timeout=120,
+        check=False)
+    assert res.stderr == b"", res
+    return res.returncode, res.stdout.decode("utf-8")
+
+
+def many_expected(w, g, d):
+    """{uid: (kind, state)}: every job as a direct --all --kind run (no
+    snapshot) with its kind's options judges it; a direct -j run of one
+    job of every kind and state found must say the same."""
+    cache = os.path.join(d, "oracle-cache")
+    os.makedirs(cache, mode=0o700)
+    jobs = {}
+    for kind, count in (("vm", MANY_VM), ("cdp", MANY_CDP)):
+        _, out = many_run(w, g, cache, "--all", "--kind=" + kind,
+                          "--output-format=test-json", *MANY_OPTIONS[kind])
+        tree = json.loads(out)
+        mine = {c["id"]: (c["kind"], c["state"]) for c in tree["checks"]
+                if c.get("name") == "job"}
+        assert not tree["dropped"] and len(mine) == count, tree["summary"]
+        jobs.update(mine)
+    first = {}
+    for uid, ks in sorted(jobs.items()):
+        first.setdefault(ks, uid)
+    # the mix the test needs: every state, both kinds
+    assert {s for _, s in first} == set(ICINGA2_STATES.values()), first
+    assert {k for k, _ in first} == {"vm", "cdp"}, first
+
+    def direct(item):
+        (kind, state), uid = item
+        rc, out = many_run(w, g, cache, "-j", uid, "--kind=" + kind,
+                           *MANY_OPTIONS[kind])
+        return uid, state, ICINGA2_STATES.get(rc), out
+
+    with ThreadPoolExecutor(4) as ex:
+        for uid, state, got, out in ex.map(direct, sorted(first.items())):
+            assert got == state and out.startswith(
+                "VSPC REPLICATION %s - " % state), (uid, state, out)
+    return jobs
+
+
+def assert_one_walk(g, since, logins):
+    """Every request since the mark: one walk's pages (and one login)."""
+    reqs = g.sim.requests(since)
+    seen = [(r["endpoint"], r.get("kind"), r.get("offset"), r["status"])
+            for r in reqs]
+    assert len(reqs) <= len(MANY_PAGES) + logins, seen
+    pages = [r for r in reqs if r["endpoint"] == "collection"]
+    assert sorted((r["kind"], r["offset"]) for r in pages) == MANY_PAGES, \
+        seen
+    assert all(r["limit"] == MANY_LIMIT and r["status"] == 200
+               for r in pages), seen
+    assert [r["outcome"] for r in reqs if r["endpoint"] == "token"] == \
+        ["token"] * logins, seen
+    return seen
+
+
+def assert_many_states(expected, results):
+    """results: {uid: (state, first output line)} of every service."""
+    assert sorted(results) == sorted(expected)
+    wrong = [(uid, expected[uid], results[uid]) for uid in sorted(results)
+             if results[uid][0] != expected[uid][1]
+             or not results[uid][1].startswith(
+                 "VSPC REPLICATION %s - " % expected[uid][1])
+             or "(%s)" % uid not in results[uid][1]]
+    assert wrong == [], "%d of %d services in the wrong state, e.g. %r" % (
+        len(wrong), len(results), wrong[:5])
+
+
+def test_icinga2_1000_generated_services_cost_one_walk(world, tmp_path,
+                                                        gen_sim):
+    """Icinga 2 runs the 1,000 services the examples' apply rule makes of
+    --list=icinga2, each with --snapshot-max-age and a login, all forced at
+    once on a cold cache: VSPC sees one login and one walk, and every
+    service gets the state a direct check gives its job."""
+    require_icinga2()
+    g = gen_sim(MANY_FLEET)
+    g.sim.add_account(MANY_USER, MANY_PASSWORD)
+    d = str(tmp_path)
+    expected = many_expected(world, g, d)
+    i2 = Icinga2(d, world)
+    jobs = write(os.path.join(d, "jobs.conf"), g.listing("icinga2"))
+    rule = per_job_apply_rule()
+    for line in ('vars.vspc_replication_snapshot_max_age = "4m"',
+                 'vars.vspc_replication_max_age_critical = "2d"',
+                 'vars.vspc_replication_sla_critical = "90:"',
+                 'vars.vspc_replication_max_delay_critical = "5m"',
+                 'vars.vspc_replication_critical = "1:"'):
+        assert "\t%s\n" % line in rule, (line, rule)
+    # each service once: every first result is a hard state change (from
+    # the initial UNKNOWN, UNKNOWN included), logged; no retry in 2 minutes
+    rule = write(os.path.join(d, "rule.conf"), rule.replace(
+        "\tretry_interval = 2m\n",
+        "\tretry_interval = 2m\n\tmax_check_attempts = 1\n"))
+    os.makedirs(os.path.join(d, "secrets"), mode=0o700)
+    creds = _secret(os.path.join(d, "secrets"), "vspc.credentials",
+                    "username=%s\npassword=%s\n" % (MANY_USER, MANY_PASSWORD))
+    cache = os.path.join(d, "check-cache")
+    os.makedirs(cache, mode=0o700)
+    pipe = os.path.join(d, "icinga2.cmd")
+    log = os.path.join(i2.paths["LogDir"], "notice.log")
+    write(i2.main, icinga2_main(world, CONTRIB_ICINGA2, jobs, rule) + """
+object IcingaApplication "app" { }
+object CheckerComponent "checker" { }
+object ExternalCommandListener "command" {
+	command_path = %s
+}
+object FileLogger "notice-file" {
+	severity = "notice"
+	path = %s
+}
+object Host "127.0.0.1" {
+	import "vspc-replication-jobs-127.0.0.1"
+	check_command = "dummy"
+	address = "127.0.0.1"
+	enable_active_checks = false
+	vars.vspc_replication_port = %d
+	vars.vspc_replication_ca_file = %s
+	vars.vspc_replication_credentials_file = %s
+	vars.vspc_replication_cache_dir = %s
+	vars.vspc_replication_timeout = %d
+}
+""" % (json.dumps(pipe), json.dumps(log), g.sim.port, json.dumps(world.ca),
+       json.dumps(creds), json.dumps(cache), MANY_TIMEOUT))
+    i2.validate()
+    cc = i2.objects()[("CheckCommand", "vspc_replication")]
+    assert cc["properties"]["timeout"] > MANY_TIMEOUT, cc["properties"]
+    mark = g.sim.mark()
+    daemon = Daemon(i2.argv(), i2.env, d, os.path.join(d, "daemon.out"))
+    started = time.monotonic()
+    forced = False
+    checked = set()
+    try:
+        while time.monotonic() < started + MANY_DEADLINE and \
+                daemon.running():
+            forced = forced or force_icinga2_checks(pipe)
+            try:
+                checked = set(ICINGA2_CHANGE_RE.findall(read(log)))
+            except OSError:
+                pass
+            if len(checked) >= len(expected):
+                break
+            time.sleep(0.5)
+        took = time.monotonic() - started
+        print("Icinga 2: %d services checked in %.1f s" % (len(checked),
+                                                             took))
+        assert len(checked) == len(expected), (
+            "%d of %d services checked within %.0f s (engine %s)\n%s"
+            % (len(checked), len(expected), MANY_DEADLINE,
+               "running" if daemon.running() else "exited", tail(log)))
+    finally:
+        rc = daemon.stop()
+    assert rc == 0, read(daemon.out_path)
+    assert_one_walk(g, mark, logins=1)
+    results = {}
+    for obj in read_netstrings(os.path.join(i2.paths["DataDir"],
+                                            "icinga2.state")):
+        cr = obj.get("update", {}).get("last_check_result")
+        if obj.get("type") == "Service" and cr:
+            argv = cr["command"]
+            assert argv[argv.index("--snapshot-max-age") + 1] == "4m", argv
+            assert argv[argv.index("--timeout") + 1] == str(MANY_TIMEOUT)
+            uid = argv[argv.index("--job") + 1]
+            assert uid not in results, uid
+            results[uid] = (ICINGA2_STATES[int(cr["state"])],
+                            cr["output"].split("\n")[0])
+    assert_many_states(expected, results)
+
+
+ICINGA2_CHANGE_RE = re.compile(
+    r"notice/Checkable: State Change: Checkable '127\.0\.0\.1!(.*)' hard "
+    r"state change from ")
+
+
+def force_icinga2_checks(pipe):
+    """SCHEDULE_FORCED_HOST_SVC_CHECKS through the command pipe, once
+    Icinga 2 reads it: True when written."""
+    try:
+        fd = os.open(pipe, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        now = int(time.time())
+        os.write(fd, b"[%d] SCHEDULE_FORCED_HOST_SVC_CHECKS;127.0.0.1;%d\n"
+                 % (now, now))
+    finally:
+        os.close(fd)
+    return True
+
+
+def test_nagios_1000_generated_services_cost_one_walk(world, tmp_path,
+                                                       gen_sim):
+    """Nagios runs the 1,000 services of --list=nagios with contrib's
+    templates (--snapshot-max-age=4m), all at once at start-up on a cold
+    cache: VSPC sees one walk, and every service gets the state a direct
+    check gives its job."""
+    require_nagios()
+    g = gen_sim(MANY_FLEET)
+    d = str(tmp_path)
+    expected = many_expected(world, g, d)
+    contrib = read(CONTRIB_NAGIOS)
+    for kind in ("vm", "cdp"):
+        # the options many_expected judged by
+        assert re.search(
+            r"^\s*name\s+vspc-replication-%s-job\n(?:.*\n)*?\s*check_command"
+            r"\s+check_vspc_replication_job!--snapshot-max-age=4m %s\n"
+            % (kind, re.escape(" ".join(MANY_OPTIONS[kind]))), contrib,
+            re.M), kind
+    cache = os.path.join(d, "check-cache")
+    os.makedirs(cache, mode=0o700)
+    jobs = write(os.path.join(d, "jobs.cfg"), g.listing("nagios"))
+    # as in test_nagios_runs_the_generated_services, the host's address
+    # carries what contrib's command takes from nowhere else; minutes as
+    # the unit, so that nothing is checked twice, every check at start-up
+    cfg = gen_nagios_cfg(
+        d, world, jobs,
+        address="127.0.0.1 -p %d --ca-file %s -t %d --cache-dir %s"
+        % (g.sim.port, world.ca, MANY_TIMEOUT, cache),
+        settings={"interval_length": "60", "service_check_timeout": "60",
+                  "max_concurrent_checks": "0"})
+    env = engine_env(d)
+    nagios_verify(cfg, env, d)
+    status_path = os.path.join(d, "var", "status.dat")
+    log_path = os.path.join(d, "var", "nagios.log")
+    mark = g.sim.mark()
+    daemon = Daemon([NAGIOS, cfg], env, d, os.path.join(d, "nagios.out"))
+    started = time.monotonic()
+    services = {}
+    try:
+        while time.monotonic() < started + MANY_DEADLINE and \
+                daemon.running():
+            try:
+                blocks = parse_status_dat(read(status_path))
+            except OSError:
+                blocks = []
+            services = {b["service_description"]: b for kind, b in blocks
+                        if kind == "servicestatus"
+                        and b.get("has_been_checked") == "1"}
+            if len(services) >= len(expected):
+                break
+            time.sleep(0.5)
+        took = time.monotonic() - started
+        print("Nagios: %d services checked in %.1f s" % (len(services),
+                                                          took))
+        assert len(services) == len(expected), (
+            "%d of %d services checked within %.0f s (engine %s)\n%s"
+            % (len(services), len(expected), MANY_DEADLINE,
+               "running" if daemon.running() else "exited",
+               tail(log_path)))
+    finally:
+        rc = daemon.stop()
+    assert rc == 0, read(daemon.out_path)
+    assert_one_walk(g, mark, logins=0)
+    # what Nagios made of the templates: every service from the snapshot
+    commands = re.findall(r"^\s*check_command\s+(.*)$", read(os.path.join(
+        d, "var", "objects.cache")), re.M)
+    assert len(commands) == len(expected) and all(
+        c.startswith("check_vspc_replication_job!--snapshot-max-age=4m ")
+        for c in commands), commands[:3]
+    results = {}
+    for s in services.values():
+        uid = s["_VSPC_JOB"].partition(";")[2]
+        assert uid not in results, uid
+        results[uid] = (NAGIOS_STATES[s["current_state"]], s["plugin_output"])
+    assert_many_states(expected, results)

@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "clock.h"
 #include "config.h"
 #include "modes.h"
 #include "output.h"
@@ -108,6 +109,8 @@ static void watchdog_arm(const struct config *cfg)
 	struct itimerval it = { 0 };
 	int n = snprintf(watchdog_line, sizeof watchdog_line, "%s %s - timed out after %u s\n",
 			 OUTPUT_PREFIX, state_name(cfg->timeout_state), cfg->timeout_seconds);
+	/* half a second after the deadline libcurl enforces itself */
+	int64_t left = clock_run_deadline_ms(cfg->timeout_seconds) + 500 - clock_now_ms();
 
 	/* a truncated line is still written, never more than the array holds */
 	if (n < 0)
@@ -117,9 +120,10 @@ static void watchdog_arm(const struct config *cfg)
 	watchdog_len = n;
 	watchdog_state = (int)cfg->timeout_state;
 	set_signal(SIGALRM, on_watchdog);
-	/* half a second after the deadline libcurl enforces itself */
-	it.it_value.tv_sec = cfg->timeout_seconds;
-	it.it_value.tv_usec = 500000;
+	if (left < 1)
+		left = 1;
+	it.it_value.tv_sec = (time_t)(left / 1000);
+	it.it_value.tv_usec = (suseconds_t)(left % 1000) * 1000;
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 

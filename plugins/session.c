@@ -34,7 +34,7 @@ bool session_open(struct session *s, const struct config *cfg, struct buf *token
 		.cfg = cfg,
 		.token = token,
 		.api = &s->api,
-		.deadline_ms = clock_now_ms() + (int64_t)cfg->timeout_seconds * 1000,
+		.deadline_ms = clock_run_deadline_ms(cfg->timeout_seconds),
 		.res = res,
 		.retry_after = &s->retry_after,
 	};

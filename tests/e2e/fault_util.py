@@ -399,6 +399,19 @@ def make_stale(db, age=86400):
         con.close()
 
 
+def rewind_failure(db, seconds):
+    """Moves the failed refresh stored in db seconds into the past (its
+    failed_at and retry_at), as that much time passing would, while no
+    plugin runs."""
+    con = sqlite3.connect(db)
+    try:
+        con.execute("UPDATE failure SET failed_at = failed_at - ?, "
+                    "retry_at = retry_at - ?", (seconds, seconds))
+        con.commit()
+    finally:
+        con.close()
+
+
 def private_files(d):
     """Every regular file under d is this user's and 0600."""
     bad = []

@@ -193,6 +193,26 @@ def test_tcp_server_that_never_starts_tls(raw_silent, token_file, certs):
     assert run.elapsed <= 2 + DEADLINE_SLACK, run
 
 
+def test_the_deadline_counts_from_the_start_of_the_process(vspc):
+    """A plugin that took long to get going (a busy host: 300 checks
+    starting at once took a second or two to reach main(); here a shell
+    that sleeps before it execs the plugin) still ends by its -t deadline
+    counted from the moment it was started, as the engine counts it; half
+    the deadline at most is taken for gone."""
+    uid = vspc.add({"action": "hang"})
+    args = vspc.args(uid, "-t", "4")
+    run = run_plugin(args, prefix=["/bin/sh", "-c",
+                                   'sleep 1.8 && exec "$0" "$@"'])
+    assert_state(run, "UNKNOWN")
+    assert "timed out after 4 s" in run.summary, run
+    assert run.elapsed <= 4 + DEADLINE_SLACK, run
+    # a wrapper that waited longer than half the deadline: half is left
+    run = run_plugin(args, prefix=["/bin/sh", "-c",
+                                   'sleep 3 && exec "$0" "$@"'])
+    assert "timed out after 4 s" in run.summary, run
+    assert run.elapsed >= 3 + 2 - 0.2, run
+
+
 @pytest.mark.parametrize("action", ["drip_headers", "drip_body"])
 def test_drip_feed_ends_at_the_deadline(vspc, action):
     uid = vspc.add({"action": action})

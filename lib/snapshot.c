@@ -243,7 +243,7 @@ static bool db_open(struct snapshot *sn, char *note, size_t notelen)
 	/* WAL is safe against corruption with synchronous=NORMAL; a power cut
 	 * may lose the last refresh, which the next run makes again */
 	if (!exec(sn, "PRAGMA synchronous=NORMAL", note, notelen) ||
-	    !exec(sn, "PRAGMA cache_size=-2048", note, notelen) ||
+	    !exec(sn, "PRAGMA cache_size=-1024", note, notelen) ||
 	    !pragma_int(sn, "PRAGMA application_id", &app, note, notelen) ||
 	    !pragma_int(sn, "PRAGMA user_version", &version, note, notelen))
 		return false;

@@ -27,6 +27,7 @@ AddressSanitizer build (its runtime must come first): problem() says why
 a tool cannot be used here, for pytest.skip.
 """
 
+import functools
 import os
 import re
 import shutil
@@ -57,6 +58,7 @@ SNAPSHOT_SCHEMA_VERSION = 1
 # Can the tools be used here?
 # --------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=None)
 def asan_build():
     """An AddressSanitizer build (configure --enable-asan): its runtime
     defines __asan_init."""
@@ -175,10 +177,18 @@ def normal_path(path):
     return _TEMP_RE.sub(r"\1.XXXXXX", path)
 
 
+def no_leak_check_env():
+    """ASAN_OPTIONS for a run under ptrace: LeakSanitizer refuses to work
+    there and says so on stderr (the other checks of the build stay)."""
+    opts = os.environ.get("ASAN_OPTIONS", "")
+    return "ASAN_OPTIONS=" + (opts + ":" if opts else "") + "detect_leaks=0"
+
+
 def _strace(log, syscalls, extra=()):
+    env = ["-E", no_leak_check_env()] if asan_build() else []
     return ["strace", "-f", "-qq", "-y", "-s", "0", "-o", log,
             "-e", "trace=" + ",".join(syscalls), "-e", "signal=none"] + \
-        list(extra)
+        env + list(extra)
 
 
 def _paths(args):

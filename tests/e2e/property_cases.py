@@ -20,6 +20,7 @@ import datetime
 import json
 import os
 import re
+import uuid
 from fractions import Fraction
 
 from hypothesis import strategies as st
@@ -98,7 +99,13 @@ def resolve(case, now):
     return walk(case)
 
 
-uids = st.uuids().map(str)
+def _uuid_text(n):
+    return str(uuid.UUID(int=n))
+
+
+# st.uuids() maps through a lambda, which Hypothesis describes (slowly)
+# on every draw
+uids = st.integers(0, 2 ** 128 - 1).map(_uuid_text)
 digits = st.integers(0, 7)
 offsets = st.sampled_from(OFFSETS)
 EPOCH = datetime.datetime(1970, 1, 1)
@@ -246,10 +253,13 @@ extra_keys = st.dictionaries(
     max_size=2)
 
 
+def _merged(obj, extra):
+    return dict(extra, **obj)
+
+
 def with_extras(strategy):
     """README: "Unknown extra keys in answers are ignored"."""
-    return st.builds(lambda obj, extra: dict(extra, **obj), strategy,
-                     extra_keys)
+    return st.builds(_merged, strategy, extra_keys)
 
 
 SAFE_START = SAFE.replace(" ", "")
@@ -537,7 +547,7 @@ def breaks(prop):
     if fmt == "date-time":
         out += [("bad format", v) for v in
                 ("yesterday", "2024-02-30T10:00:00Z",
-                 "2024-07-17 21:37:51Z", "2024-07-17T21:37:51.12345678Z",
+                 "2024-07-17 21:37:51Z", "2024-07-17T21:37:51+0530",
                  "2024-07-17T25:00:00Z", "2024-07-17T21:37:51+5:30")]
     return out
 

@@ -460,11 +460,34 @@ def vm_cases(draw):
             if given_one_in(draw, 3) else None
     opts["kind"] = "vm" if given_one_in(draw, 3) else None
     job = draw_health(draw, opts, uid, "ReplicationVM")
+    draw_foreign(draw, opts, "vm")
     return {"kind": "vm", "uid": uid, "body": body, "job": job,
             "options": opts}
 
 
 RPO_SECONDS = {"Seconds": 1, "Minutes": 60, "Hours": 3600, "Days": 86400}
+# One option of the other kind, now and then (README: "With -j an option
+# of the other kind ... is a usage error (UNKNOWN) naming the option").
+FOREIGN = {"vm": st.sampled_from([("sla_warning", "90:"),
+                                  ("sla_critical", "@0:50"),
+                                  ("max_delay_warning", "5m"),
+                                  ("max_delay_critical", "1h"),
+                                  ("errors_warning", "0"),
+                                  ("errors_critical", "~:3"),
+                                  ("rpo", "15s")]),
+           "cdp": st.sampled_from([("warning", "1:"), ("critical", "@5"),
+                                   ("wan", "yes"), ("cloud", "no"),
+                                   ("source_wan", "none"),
+                                   ("target_wan", ZERO_UUID),
+                                   ("cloud_host", "none"),
+                                   ("target_host", ZERO_UUID)])}
+
+
+def draw_foreign(draw, opts, kind):
+    # the simplest examples (all zero) leave it out
+    if draw(st.integers(0, 29)) == 29:
+        key, value = draw(FOREIGN[kind])
+        opts[key] = value
 
 
 @st.composite
@@ -490,6 +513,7 @@ def cdp_cases(draw):
         else None
     opts["kind"] = "cdp" if given_one_in(draw, 2) else None
     job = draw_health(draw, opts, uid, "CdpReplicationVM")
+    draw_foreign(draw, opts, "cdp")
     return {"kind": "cdp", "uid": uid, "body": body, "job": job,
             "options": opts}
 

@@ -248,6 +248,7 @@ const struct job_kind kind_cdp = {
 	.id = VSPC_KIND_CDP,
 	.name = "cdp",
 	.title = "CDP policy",
+	.plural = "CDP policies",
 	.job_type = "CdpReplicationVM",
 	.collection = "cdpReplicationJobs",
 	.decode = decode,

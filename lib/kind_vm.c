@@ -169,6 +169,7 @@ const struct job_kind kind_vm = {
 	.id = VSPC_KIND_VM,
 	.name = "vm",
 	.title = "VM replication job",
+	.plural = "VM replication jobs",
 	.job_type = "ReplicationVM",
 	.collection = "replicationVmJobs",
 	.decode = decode,

@@ -23,6 +23,7 @@ struct job_kind {
 	enum vspc_kind id;
 	const char *name;       /* for --kind and listings: "vm", "cdp" */
 	const char *title;      /* "VM replication job" */
+	const char *plural;     /* "VM replication jobs" */
 	const char *job_type;   /* BackupServerJob.type of such jobs */
 	const char *collection; /* the path segment: "replicationVmJobs" */
 	/* Decodes the kind's own fields of one object into @job (ids too). */

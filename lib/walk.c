@@ -213,7 +213,7 @@ static void describe(char *what, size_t len, const struct job_kind *kind, uint64
 	if (kind->id == VSPC_KIND_VM)
 		snprintf(what, len, "page at offset %" PRIu64 ": ", offset);
 	else
-		snprintf(what, len, "%ss, page at offset %" PRIu64 ": ", kind->title, offset);
+		snprintf(what, len, "%s, page at offset %" PRIu64 ": ", kind->plural, offset);
 }
 
 static enum walk_error walk_kind(struct page *p, struct walk_stats *stats, char *err, size_t errlen)

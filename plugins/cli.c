@@ -661,8 +661,8 @@ static bool check_mode(struct config *cfg, char *err, size_t errlen)
 			k = kind_of(VSPC_KIND_VM);
 		foreign = kind_foreign_option(k, &cfg->policy);
 		if (foreign)
-			return fail(err, errlen, "%s does not apply to %ss (--kind=%s)", foreign,
-				    k->title, k->name);
+			return fail(err, errlen, "%s does not apply to %s (--kind=%s)", foreign,
+				    k->plural, k->name);
 	}
 	return true;
 }

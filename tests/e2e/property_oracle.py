@@ -44,8 +44,9 @@ UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
                      r"[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # README "Job health": "Timestamps are read exactly, whatever their offset
 # and with 0 to 7 fractional digits; one without an offset is read as UTC."
+# SILENT: more digits (RFC 3339 sets no limit) are read too.
 TIME_RE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):"
-                     r"([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,7}))?"
+                     r"([0-9]{2}):([0-9]{2})(?:\.([0-9]+))?"
                      r"(Z|[+-][0-9]{2}:[0-9]{2})?$")
 
 # The VM options whose expectations compare a field (README "For VM
@@ -75,7 +76,8 @@ class Expectation:
     the clock cannot decide); failing: {rule: set of acceptable states}
     of every rule that is not OK (None: not compared); perf: {label:
     (value, uom, warn, crit, min, max)} with value an int or an
-    inclusive (low, high) pair, None when the run is UNKNOWN; summary:
+    inclusive (low, high) pair, None when the run is UNKNOWN (timed:
+    whether the perfdata time= is there all the same); summary:
     substrings the summary must hold; any_of: groups of which one must
     be in the summary; mismatches: (field, expected, actual) the summary
     must name in that order; output: lines the long output must hold."""
@@ -90,6 +92,7 @@ class Expectation:
         self.output = []
         self.why = []
         self.alternative = None
+        self.timed = True
 
     def __repr__(self):
         return "Expectation(%r)" % self.__dict__
@@ -556,6 +559,24 @@ def _health_rules(r, job, uid, opts, t0, t1, lenient):
         r.perf["transferred"] = (v, "B", "", "", "0", "")
 
 
+VM_OPTIONS = ("warning", "critical", "wan", "cloud", "source_wan",
+              "target_wan", "cloud_host", "target_host")
+CDP_OPTIONS = ("sla_warning", "sla_critical", "max_delay_warning",
+               "max_delay_critical", "errors_warning", "errors_critical",
+               "rpo")
+
+
+def foreign_option(case):
+    """README "For CDP policies": "With -j an option of the other kind
+    (-w on a CDP policy, --sla-critical on a VM replication job) is a
+    usage error (UNKNOWN) naming the option"."""
+    other = CDP_OPTIONS if case["kind"] == "vm" else VM_OPTIONS
+    for key in other:
+        if case["options"].get(key) is not None:
+            return "--" + key.replace("_", "-")
+    return None
+
+
 def expect(case, t0, t1, lenient=False):
     """The Expectation for case (see property_cases: kind "vm" or "cdp",
     uid, body: the replication job or CDP policy, job: its BackupServerJob,
@@ -565,6 +586,13 @@ def expect(case, t0, t1, lenient=False):
     body = case["body"]
     status_read = not opts.get("no_job_status")
     e = Expectation()
+    foreign = foreign_option(case)
+    if foreign:
+        e.states = {"UNKNOWN"}
+        e.summary = [foreign]
+        e.why.append("usage: " + foreign)
+        e.timed = False  # a usage error has no requests to time
+        return e
     r = _Rules()
     if not lenient:
         r.attempt(check_identity, body, uid)
@@ -595,10 +623,11 @@ def expect(case, t0, t1, lenient=False):
     e.output = r.output
     e.states = worst_states(r.states.values())
     if r.silent:
-        # the documentation does not say: any state, nothing compared
+        # the documentation does not say: UNKNOWN or the rules' state,
+        # nothing else compared
         e.states |= {"UNKNOWN"}
-        e.failing = None
-        e.perf = None
+        e.failing = e.perf = None
+        e.summary, e.mismatches, e.output = [], [], []
         e.why += ["SILENT: " + w for w in r.silent]
     return e
 

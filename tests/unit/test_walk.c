@@ -158,6 +158,22 @@ static void test_good_walks(void)
 		free(p[i]);
 }
 
+static void test_cdp_page_is_named(void)
+{
+	struct fake f = { 0 };
+	char err[512];
+	char *vm = page(0, 1, 1, 0, false);
+	char *cdp = page(100, 2, 5, 7, false); /* echoes offset 7 for 0 */
+
+	f.vm_pages[0] = vm;
+	f.cdp_pages[0] = cdp;
+	tap_ok(walk(&f, 3, 3, err, sizeof err) != WALK_OK &&
+		   strncmp(err, "CDP policies, page at offset 0: ", 32) == 0,
+	       "a CDP page that fails is named in the plural (%s)", err);
+	free(vm);
+	free(cdp);
+}
+
 static void test_defenses(void)
 {
 	static const struct {
@@ -310,6 +326,7 @@ static void test_tally(void)
 int main(void)
 {
 	test_good_walks();
+	test_cdp_page_is_named();
 	test_defenses();
 	test_bad_pages();
 	test_uidset();

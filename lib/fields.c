@@ -2,6 +2,7 @@
 
 #include "fields.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -211,6 +212,13 @@ void field_int(const struct json_value *obj, const char *key, struct vspc_int *o
 void field_signed(const struct json_value *obj, const char *key, struct vspc_int *out)
 {
 	take_int(obj, key, out, true);
+}
+
+void field_percent(const struct json_value *obj, const char *key, struct vspc_int *out)
+{
+	take_int(obj, key, out, false);
+	if (out->f.state == VSPC_FIELD_VALUE && out->value > 100)
+		field_invalid(&out->f, "is %" PRId64 ", not a percentage (0 to 100)", out->value);
 }
 
 const struct json_value *field_object(const struct json_value *obj, const char *key,

@@ -18,6 +18,8 @@ void field_count(const struct json_value *obj, const char *key, struct vspc_coun
 void field_int(const struct json_value *obj, const char *key, struct vspc_int *out);
 /* any whole number that fits in 64 bits */
 void field_signed(const struct json_value *obj, const char *key, struct vspc_int *out);
+/* a whole number from 0 to 100 */
+void field_percent(const struct json_value *obj, const char *key, struct vspc_int *out);
 void field_text(const struct json_value *obj, const char *key, struct vspc_text *out);
 void field_long_text(const struct json_value *obj, const char *key, struct vspc_long_text *out);
 void field_time(const struct json_value *obj, const char *key, struct vspc_time *out);

@@ -22,7 +22,7 @@ static void decode_period(const struct json_value *obj, struct vspc_cdp_period *
 	field_count(v, "successCount", &lp->success_count);
 	field_count(v, "warningCount", &lp->warning_count);
 	field_count(v, "errorsCount", &lp->errors_count);
-	field_int(v, "sla", &lp->sla);
+	field_percent(v, "sla", &lp->sla);
 	field_signed(v, "maxDelay", &lp->max_delay);
 	field_int(v, "syncInterval", &lp->sync_interval);
 	field_int(v, "totalData", &lp->total_data);

@@ -57,9 +57,13 @@ class TapReporter:
 
     def pytest_runtest_logreport(self, report):
         st = self.outcome.setdefault(report.nodeid, {"fail": None,
-                                                     "skip": None})
+                                                     "skip": None,
+                                                     "xfail": None})
         if report.failed and st["fail"] is None:
             st["fail"] = report.when
+        elif report.skipped and hasattr(report, "wasxfail"):
+            # an expected failure: TAP's TODO (automake counts an XFAIL)
+            st["xfail"] = report.wasxfail or "expected to fail"
         elif report.skipped and st["skip"] is None:
             reason = report.longrepr
             if isinstance(reason, tuple) and len(reason) == 3:
@@ -75,6 +79,9 @@ class TapReporter:
         if st["fail"]:
             self._write("not ok %d - %s (failed in %s)" % (self.n, name,
                                                             st["fail"]))
+        elif st["xfail"]:
+            self._write("not ok %d - %s # TODO %s" % (
+                self.n, name, self._clean(st["xfail"])))
         elif st["skip"]:
             self._write("ok %d - %s # SKIP %s" % (self.n, name,
                                                   self._clean(st["skip"])))

@@ -108,7 +108,6 @@ def _uuid_text(n):
 uids = st.integers(0, 2 ** 128 - 1).map(_uuid_text)
 digits = st.integers(0, 7)
 offsets = st.sampled_from(OFFSETS)
-EPOCH = datetime.datetime(1970, 1, 1)
 PLACEHOLDERS = st.sampled_from([
     "0001-01-01T00:00:00", "0001-01-01T00:00:00Z",
     "0001-01-01T00:00:00.0000000-07:00", "1900-01-01T00:00:00Z",
@@ -539,16 +538,18 @@ DOCUMENTED = {
 }
 
 
+# Values of each JSON type, for "of another type".
+SAMPLES = {"string": ["5", "null"], "integer": [5, -3], "number": [1.5],
+           "boolean": [True, False], "object": [{}, {"value": 1}],
+           "array": [[], [1]]}
+
+
 def wrong_types(prop):
+    """Values of every JSON type but prop's (an integer is a number)."""
     t = prop.get("type") or ("object" if ref_name(prop) else None)
-    out = {"string": ["5", "", "null"], "integer": ["5", True, [1]],
-           "number": ["1.5", False], "boolean": ["true", 0, 1],
-           "object": ["x", 5, [], True], "array": [{}, "x", 5]}
-    wrong = []
-    for other, values in out.items():
-        if other != t and not (t == "number" and other == "integer"):
-            wrong += values[:2]
-    return wrong
+    same = {"integer", "number"} if t == "number" else {t}
+    return [v for other, values in SAMPLES.items() if other not in same
+            for v in values]
 
 
 def breaks(prop):

@@ -7,10 +7,13 @@ match, and its state, failing rules, summary and perfdata
 property_oracle computes from the documentation.
 
 PROPERTY_EXAMPLES is the number of examples of each of the four
-properties (default 500: 2,000 runs of each output format).  The seed is
-fixed (derandomize) and nothing is written to disk (database=None).  A
-failing example is printed as JSON: save it under property_regressions/
-(with "why") and test_regressions replays it forever."""
+properties (default 500: 2,000 in all, each run with test-json and one in
+PROPERTY_TEXT_EVERY (4) with the text output too).  The seed is fixed
+(derandomize), nothing is kept between runs (database=None) and
+PROPERTY_SHRINK=1 shrinks a failure (slow).  A failing example is printed
+as JSON: save it under property_regressions/ as {"why", "case"} and
+test_regressions replays it forever ("xfail": the reason, and "strict":
+true, for a known deviation the documentation contradicts)."""
 
 import atexit
 import glob
@@ -216,6 +219,5 @@ def _regressions():
 
 @pytest.mark.parametrize("saved", _regressions())
 def test_regressions(vspc, fleet, saved):
-    """Every example a property ever failed on, replayed: {"why",
-    "case"[, "xfail": reason]}."""
+    """Every example a property ever failed on, replayed."""
     check_case(vspc, fleet, saved["case"], strict=saved.get("strict", False))

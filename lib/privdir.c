@@ -129,9 +129,16 @@ static bool privdir_pick(struct privdir *pd, const char *dir, char *note, size_t
 
 bool privdir_open(struct privdir *pd, const char *dir, char *note, size_t notelen)
 {
+	/* the API version memory, the token cache and the snapshot each open
+	 * the directory: one sweep a run is enough */
+	static char swept[PATH_MAX];
+
 	if (!privdir_pick(pd, dir, note, notelen))
 		return false;
-	(void)privdir_sweep(pd, PRIVDIR_SWEEP_AGE);
+	if (strcmp(swept, pd->path) != 0) {
+		(void)privdir_sweep(pd, PRIVDIR_SWEEP_AGE);
+		snprintf(swept, sizeof swept, "%s", pd->path);
+	}
 	return true;
 }
 

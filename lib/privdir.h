@@ -30,7 +30,7 @@ bool privdir_open(struct privdir *pd, const char *dir, char *note, size_t notele
 /* Removes what a killed or failed writer left behind: temporary files of
  * privdir_write() ("NAME.XXXXXX") owned by the user and older than
  * @older_than seconds (a younger one may be a write in progress). Returns
- * how many were removed. privdir_open() calls it. */
+ * how many were removed. privdir_open() calls it, once a run per directory. */
 int privdir_sweep(const struct privdir *pd, int64_t older_than);
 
 /* Writes "DIR/PREFIX-KEY[SUFFIX]" to @dst, KEY being 16 hex digits of a

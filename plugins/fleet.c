@@ -232,9 +232,7 @@ static bool from_snapshot(struct fleet *fl, struct snap_run *r, walk_item_fn ite
 		if (!(cfg->target.kinds & (1u << k->id)))
 			continue;
 		if (r->info.skipped & (1u << k->id)) {
-			result_line(res, 1,
-				    "note: VSPC has no %s collection (HTTP 404): none are checked",
-				    k->title);
+			pages_note_missing(res, k);
 			continue;
 		}
 		why[0] = '\0';

@@ -11,6 +11,12 @@ struct pages {
 	enum pages_scope scope;
 };
 
+void pages_note_missing(struct result *res, const struct job_kind *k)
+{
+	result_line(res, 1, "note: VSPC has no %s collection (HTTP 404): none are checked",
+		    k->title);
+}
+
 /* The walker's fetch: one page over the session. */
 static enum walk_fetch_rc fetch_page(void *ctx, enum vspc_kind kind, uint64_t offset,
 				     const char *url, const struct http_sink *sink,
@@ -35,9 +41,7 @@ static enum walk_fetch_rc fetch_page(void *ctx, enum vspc_kind kind, uint64_t of
 		/* a VSPC without the collection (API 3.4 may lack the CDP one);
 		 * the snapshot records it and says so when it answers */
 		if (!whole)
-			result_line(s->rq.res, 1,
-				    "note: VSPC has no %s collection (HTTP 404): none are checked",
-				    kind_of(kind)->title);
+			pages_note_missing(s->rq.res, kind_of(kind));
 		rc = WALK_FETCH_NO_KIND;
 	} else if (filtered) {
 		/* a backup server that is gone is news; a missing collection is not */

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 
+#include "kinds.h"
 #include "session.h"
 #include "walk.h"
 
@@ -15,6 +16,10 @@ enum pages_scope {
 	PAGES_SELECTED = 0, /* the kinds and backup server the command line selects */
 	PAGES_WHOLE         /* every kind, every backup server (the snapshot) */
 };
+
+/* The note of a run that checks no job of kind @k: VSPC has no such
+ * collection (said by the walk, and by the snapshot that recorded it). */
+void pages_note_missing(struct result *res, const struct job_kind *k);
 
 /* Walks the collections, handing each item to @item. Returns the walk's
  * outcome; any error but WALK_ERR_STOPPED (the item function's) is in the

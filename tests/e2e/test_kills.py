@@ -86,10 +86,21 @@ class Killer:
         self.env = U.clean_env({"TMPDIR": bench.tmp})
         self.kills = 0
         self.base = bench.run(check_args)
+        self.window = KILL_DELAY_MAX
+
+    def fit_window(self):
+        """Kill within the time a whole run takes here, at most
+        KILL_DELAY_MAX: on a quiet machine a run may end well before
+        KILL_DELAY_MAX, and a kill after its end kills nothing."""
+        t0 = time.monotonic()
+        proc = start([U.PLUGIN] + self.args, self.env, self.bench.cwd)
+        proc.communicate(timeout=U.RUN_TIMEOUT)
+        took = time.monotonic() - t0
+        self.window = max(0.005, min(KILL_DELAY_MAX, 0.8 * took))
 
     def kill_randomly(self, rnd):
         rc = kill_after([U.PLUGIN] + self.args, self.env, self.bench.cwd,
-                        rnd.uniform(0, KILL_DELAY_MAX))
+                        rnd.uniform(0, self.window))
         self.kills += rc == -signal.SIGKILL
         return rc
 
@@ -149,6 +160,8 @@ def test_kills_during_login_and_token_cache_write(slow_sim, tmp_path):
     acct = bench.account(expires_in=30, steps=[{"delay": 0.1}])
     args = bench.args(acct)
     killer = Killer(bench, args, args + ["-t", "3"])
+    shutil.rmtree(bench.cache)
+    killer.fit_window()  # a cold login, the longer of the two runs
     rnd = random.Random(20261202)
     for i in range(RANDOM_KILLS):
         if i % 2 == 0:
@@ -182,26 +195,34 @@ def test_kills_during_snapshot_refresh(slow_sim, tmp_path):
     assert len(dbs) == 1, os.listdir(bench.cache)
     jobs = F.snapshot_state(dbs[0])["row"][1:]
     assert jobs == FLEET_JOBS, jobs
-    kills = []
+    F.make_stale(dbs[0], 7200)
+    killer.fit_window()  # a refresh
     rnd = random.Random(20261203)
     for i in range(RANDOM_KILLS):
-        kills.append(("kill %d" % i, None))
-    if not STRACE_PROBLEM:
-        # and exactly before system calls of a refresh: SQLite's writes of
-        # the WAL and the database, its syncs, locks and truncations
-        F.make_stale(dbs[0], 7200)
-        _, calls = F.record(lambda p: bench.run(args, prefix=p, scan=False),
-                            (bench.cache,), bench.tmp)
-        kills += [("killed before %r" % c, c) for c in F.sites(calls, 2)]
-    for i, (what, call) in enumerate(kills):
         F.make_stale(dbs[0], 7200)  # every killed run refreshes
-        if call is None:
-            what += " (exit %d)" % killer.kill_randomly(rnd)
-        else:
-            killer.kill_at(call)
+        what = "kill %d (exit %d)" % (i, killer.kill_randomly(rnd))
         killer.check_args = strict if i % REFRESH_EVERY == 0 else lenient
         run = killer.check(what, jobs)
         assert "time" in run.perf, run
+    if not STRACE_PROBLEM:
+        # and exactly before system calls of a refresh: SQLite's writes of
+        # the WAL and the database, its syncs, locks and truncations. A
+        # refresh's calls follow the file's pages, so each kill starts from
+        # the very file the recorded refresh started from.
+        F.make_stale(dbs[0], 7200)
+        saved = os.path.join(bench.tmp, "snapshot.saved")
+        shutil.copyfile(dbs[0], saved)
+        _, calls = F.record(lambda p: bench.run(args, prefix=p, scan=False),
+                            (bench.cache,), bench.tmp)
+        for i, call in enumerate(F.sites(calls, 2)):
+            for side in ("-wal", "-shm"):
+                if os.path.exists(dbs[0] + side):
+                    os.unlink(dbs[0] + side)
+            shutil.copyfile(saved, dbs[0])
+            killer.kill_at(call)
+            killer.check_args = strict if i % REFRESH_EVERY == 0 else lenient
+            run = killer.check("killed before %r" % call, jobs)
+            assert "time" in run.perf, run
     killer.check_args = strict
     assert killer.kills >= RANDOM_KILLS * 3 // 4, \
         "only %d runs were killed: most ended before the kill" % killer.kills

@@ -1229,10 +1229,10 @@ def test_icinga2_contrib_config_with_examples(world, tmp_path):
              "3f2e1d0c-9b8a-4796-a5b4-c3d2e1f0a9b8", "vm"),
             ("vspc-eu.example.com!replication CDP Exchange",
              "cd9c0005-5e1f-4c2b-9a3d-0f1e2d3c4b5a", "cdp"),
-            ("vspc-dr.example.com!replication "
+            ("vspc-dr.example.com!replication vm "
              "7b6a5948-3726-4150-8f9e-8d7c6b5a4938",
              "7b6a5948-3726-4150-8f9e-8d7c6b5a4938", "vm"),
-            ("vspc-dr.example.com!replication "
+            ("vspc-dr.example.com!replication cdp "
              "cd9c0006-5e1f-4c2b-9a3d-0f1e2d3c4b5a",
              "cd9c0006-5e1f-4c2b-9a3d-0f1e2d3c4b5a", "cdp")):
         assert full in services, sorted(services)
@@ -1442,7 +1442,7 @@ def test_icinga2_cut_or_failed_list_does_not_validate(world, tmp_path,
 def test_icinga2_director_array_with_contrib(world, tmp_path, gen_sim):
     """--list=icinga2-array as Director deploys it (the JSON's variables
     on the host) with the Director rules of the examples: one Service per
-    job named by its UID, with its kind."""
+    job named by its kind and UID, with its kind."""
     require_icinga2()
     fleet, specs = gen_fleet()
     arrays = json.loads(gen_sim(fleet).listing("icinga2-array"))
@@ -1460,7 +1460,7 @@ def test_icinga2_director_array_with_contrib(world, tmp_path, gen_sim):
                                 extra=host))
     i2.validate()
     services = services_of(i2.objects(), "127.0.0.1")
-    want = {"127.0.0.1!replication " + uid: (uid, kind)
+    want = {"127.0.0.1!replication %s %s" % (kind, uid): (uid, kind)
             for uid, kind, _, _ in L.expected_names(specs, "icinga2")}
     assert sorted(services) == sorted(want)
     for name, (uid, kind) in want.items():

@@ -399,7 +399,6 @@ import json
 import os
 import signal
 import sys
-import threading
 import types
 
 _dwb = sys.dont_write_bytecode
@@ -569,14 +568,16 @@ def main(argv=None):
         cdp_jobs=cdp_jobs, fleet=fleet, defaults=not args.no_defaults,
         verbose=args.log, accounts=accounts,
         server_version=args.server_version, paging_style=args.paging_style)
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    signal.signal(signal.SIGINT, lambda *_: done.set())
+    # Blocked in every thread (they inherit the mask) and taken by sigwait:
+    # a handler that set a threading.Event could run while the main thread
+    # holds the Event's own lock, leaving it deadlocked and the process
+    # deaf to every later signal.
+    signals = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, signals)
     sim.start()
     sys.stdout.write("PORT %d\n" % sim.port)
     sys.stdout.flush()
-    while not done.wait(1.0):
-        pass
+    signal.sigwait(signals)
     sim.stop()
     return 0
 

@@ -23,10 +23,10 @@ from fractions import Fraction
 INT32_MAX = 2 ** 31 - 1
 INT64_MIN, INT64_MAX = -2 ** 63, 2 ** 63 - 1
 
-# README "States": "the worst: CRITICAL before WARNING".  SILENT on where
-# the UNKNOWN of one rule (a status the plugin does not know) ranks among
-# the others; the Monitoring Plugins' worst-of (max_state_alt) puts it
-# below WARNING.  A broken answer is UNKNOWN whatever the rules say.
+# README "States": "the worst: CRITICAL, then WARNING, then UNKNOWN, then
+# OK"; "a rule that is UNKNOWN (a session status the plugin does not know)
+# does not hide another rule's WARNING or CRITICAL"; "A job whose answer
+# lacks a field a rule needs, or has it invalid, is UNKNOWN as a whole".
 RANK = {"OK": 0, "UNKNOWN": 1, "WARNING": 2, "CRITICAL": 3}
 
 STATE_WORDS = {"ok": "OK", "warning": "WARNING", "critical": "CRITICAL",
@@ -428,12 +428,13 @@ def _cdp_rules(r, policy, opts):
 
 
 def _cdp_perf(r, lp, opts):
-    """SILENT: the README's "Output and perfdata" lists no CDP perfdata;
-    these labels come from tests/e2e/test_cdp.py test_perfdata (sla in %
-    with 0..100, max_delay in s with the limits in seconds, the session
-    counts with the errors ranges on sessions_error, sync_interval in s,
-    total_data in KB "as VSPC counts it", the README's Icinga note), each
-    "where VSPC knows them"."""
+    """README "Output and perfdata": "A CDP policy, from its last period,
+    each where VSPC gives the figure (none when lastPeriod is null):
+    `sla=<percent>%;<warn>;<crit>;0;100` with the --sla ranges,
+    `max_delay=<s>s;<warn>;<crit>;0;` with the --max-delay limits in
+    seconds, `sessions_success=<n>;;;0;`, `sessions_warning=<n>;;;0;`,
+    `sessions_error=<n>;<warn>;<crit>;0;` with the --errors ranges,
+    `sync_interval=<s>s;;;0;` and `total_data=<KB>KB;;;0;`"."""
     if not isinstance(lp, dict):
         return
     sla = known_int(lp, "sla", 0, 100)

@@ -22,10 +22,10 @@ def test_demo_script(tmp_path):
                          timeout=120, check=False)
     out = res.stdout.decode(errors="replace")
     assert res.returncode == 0, out + res.stderr.decode(errors="replace")
-    assert "all 22 runs ended as expected" in out
+    assert "all 23 runs ended as expected" in out
     # every command line shown pastes into a shell as the words it ran with
     lines = [l[2:] for l in out.split("\n") if l.startswith("$ ")]
-    assert len(lines) == 22, lines
+    assert len(lines) == 23, lines
     words = [shlex.split(l) for l in lines]
     assert all(w[0] == "check_vspc_replication" for w in words), lines
     assert ["--name", "Replica seed*"] == [w for w in words if

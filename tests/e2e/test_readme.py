@@ -1,12 +1,17 @@
 """The README's quick start is two commands, the ones CI runs as written
 (.ci/run step 1 in a scratch clone), and they work with sudo and in a root
-shell without it; the packages they install are the ones CI installs."""
+shell without it; the packages they install are the ones CI installs.  The
+examples under "Output and perfdata" are what the plugin prints today."""
 
+import difflib
 import os
 import re
 import subprocess
+import sys
 
-from e2e_util import TESTS_DIR
+from e2e_util import PLUGIN, TESTS_DIR, WRAPPER, clean_env
+
+import pytest
 
 TOP = os.path.dirname(TESTS_DIR)
 
@@ -82,3 +87,56 @@ def test_rpm_spec_follows_the_release():
                       ("sqlite3", "sqlite-devel"), ("nettle", "nettle-devel")):
         assert "[%s" % pc in ac, pc
         assert re.search(r"^BuildRequires:\s+%s\b" % devel, spec, re.M), devel
+
+
+EXAMPLES_BEGIN = "<!-- examples: make readme-examples -->\n"
+EXAMPLES_END = "<!-- end of examples -->\n"
+
+# What changes from run to run: how long the requests took, and ages in
+# seconds, which the simulator counts from the second it answers in and the
+# plugin from its own clock a moment later.  Freezing the simulator's clock
+# would not help: the plugin's clock still moves on.
+VARIABLE = ((re.compile(r"\btime=[0-9.]+s;"), "time=<seconds>s;"),
+            (re.compile(r"\b(last_run_age'?)=[0-9]+s;"), r"\1=<s>s;"),
+            (re.compile(r"\b[0-9]+s ago\b"), "<s>s ago"))
+
+
+def readme_examples():
+    """The README's block of examples, between its markers."""
+    text = read("README")
+    assert text.count(EXAMPLES_BEGIN) == 1, EXAMPLES_BEGIN
+    assert text.count(EXAMPLES_END) == 1, EXAMPLES_END
+    start = text.index(EXAMPLES_BEGIN) + len(EXAMPLES_BEGIN)
+    return text[start:text.index(EXAMPLES_END, start)]
+
+
+def normalised(text):
+    for pattern, repl in VARIABLE:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def test_make_readme_examples_writes_between_the_markers_read_here():
+    am = read("Makefile.am")
+    assert "README_EXAMPLES_BEGIN = %s" % EXAMPLES_BEGIN in am
+    assert "README_EXAMPLES_END = %s" % EXAMPLES_END in am
+
+
+@pytest.mark.skipif(bool(WRAPPER), reason="the demo runs the plugin bare")
+def test_readme_examples_are_what_the_plugin_prints(tmp_path):
+    env = clean_env({"PLUGIN": PLUGIN, "TMPDIR": str(tmp_path),
+                     "PYTHON3": os.environ.get("PYTHON3", sys.executable),
+                     "PYTHONDONTWRITEBYTECODE": "1"})
+    res = subprocess.run(["sh", os.path.join(TESTS_DIR, "demo.sh"),
+                          "--readme"],
+                         env=env, cwd=str(tmp_path), stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         universal_newlines=True, timeout=120, check=False)
+    assert res.returncode == 0 and res.stderr == "", res.stdout + res.stderr
+    got = normalised(res.stdout)
+    for rc in range(4):
+        assert "\n    (exit %d)\n" % rc in got, got
+    want = normalised(readme_examples())
+    assert want == got, "".join(difflib.unified_diff(
+        want.splitlines(True), got.splitlines(True), "README",
+        "tests/demo.sh --readme (make readme-examples updates the README)"))

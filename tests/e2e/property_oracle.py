@@ -218,15 +218,12 @@ def known_int(obj, key, low=0, high=INT64_MAX):
     return v if is_int(v) and low <= v <= high else None
 
 
-class Anonymous(Broken):
-    """An answer without an instanceUid that does not name the job."""
-
-
 def check_identity(obj, uid):
     """README "VSPC versions": "The plugin accepts an answer as the job
-    asked for when any of the three names it, on both requests"; the
-    States table: "answer describes another job than the one asked for"
-    is UNKNOWN, and so is a checked field of the wrong type."""
+    asked for when any of the three names it, on both requests"; "an
+    answer without an instanceUid ... is taken as it is"; the States table:
+    "answer describes another job than the one asked for" is UNKNOWN, and
+    so is a checked field of the wrong type."""
     inst = field(obj, "instanceUid")
     if inst is not _MISSING and inst is not None and \
             not (isinstance(inst, str) and UUID_RE.match(inst)):
@@ -235,9 +232,9 @@ def check_identity(obj, uid):
         v = field(obj, key)
         if isinstance(v, str) and v.lower() == uid.lower():
             return
-    if isinstance(inst, str):
-        raise Broken(uid, "instanceUid")
-    raise Anonymous(uid, "instanceUid")
+    if inst is _MISSING or inst is None:
+        return
+    raise Broken(uid, "instanceUid")
 
 
 def parse_time(text):
@@ -529,10 +526,9 @@ def _age_rule(r, opts, status, end, never, t0, t1):
         r.summary.append("ago")
 
 
-def _health_rules(r, job, uid, opts, t0, t1, lenient):
+def _health_rules(r, job, uid, opts, t0, t1):
     """README "Job health" and the States table."""
-    if not lenient:
-        r.attempt(check_identity, job, uid)
+    r.attempt(check_identity, job, uid)
     never = state_word(opts.get("never_run_state") or "warning")
     status = r.attempt(need_status, job)
     if status is not None:
@@ -580,7 +576,7 @@ def foreign_option(case):
     return None
 
 
-def expect(case, t0, t1, lenient=False):
+def expect(case, t0, t1):
     """The Expectation for case (see property_cases: kind "vm" or "cdp",
     uid, body: the replication job or CDP policy, job: its BackupServerJob,
     options) run between wall-clock times t0 and t1 (seconds)."""
@@ -597,24 +593,16 @@ def expect(case, t0, t1, lenient=False):
         e.timed = False  # a usage error has no requests to time
         return e
     r = _Rules()
-    if not lenient:
-        r.attempt(check_identity, body, uid)
+    r.attempt(check_identity, body, uid)
     if case["kind"] == "vm":
         _vm_rules(r, body, opts, uid, status_read)
     else:
         _cdp_rules(r, body, opts)
     if status_read:
-        _health_rules(r, case.get("job"), uid, opts, t0, t1, lenient)
+        _health_rules(r, case.get("job"), uid, opts, t0, t1)
     if r.broken:
         # README "States": a checked field missing, null or of the wrong
         # type makes the check UNKNOWN, whatever else it found.
-        if all(isinstance(b, Anonymous) for b in r.broken) and not lenient:
-            # DEVIATION: the plugin takes an answer without instanceUid
-            # "as it is", whatever its other UIDs say; the README says it
-            # must name the job.  Both are accepted here, and
-            # property_regressions/anonymous-session-answer.json holds
-            # the case as an xfail.
-            e.alternative = expect(case, t0, t1, lenient=True)
         e.states = {"UNKNOWN"}
         e.any_of = [tuple(n for b in r.broken for n in b.names)]
         e.why.append("broken: %s" % ", ".join(e.any_of[0]))

@@ -2,6 +2,7 @@
 
 #include "snapshot.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <nettle/sha2.h>
@@ -149,6 +151,96 @@ static bool files_trusted(const struct snapshot *sn, bool *db_exists, char *note
 			return false;
 	}
 	return true;
+}
+
+/* --- snapshots nobody uses ---------------------------------------------- */
+
+/* No --snapshot-max-age is longer than a day, so any check of an identity
+ * that still runs refreshes its snapshot at least that often. One not
+ * written for two days belongs to an identity that is gone (a token that
+ * was replaced, an account removed) and would otherwise stay forever. */
+#define SNAPSHOT_DEAD_AGE (2 * 86400)
+
+/* "snapshot-" 32 hex digits ".db" */
+static bool snapshot_db_name(const char *name)
+{
+	static const char prefix[] = "snapshot-";
+	size_t n = strlen(name), p = sizeof prefix - 1;
+
+	if (n != p + 32 + 3 || strncmp(name, prefix, p) != 0 || strcmp(name + p + 32, ".db") != 0)
+		return false;
+	for (size_t i = p; i < p + 32; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+			return false;
+	return true;
+}
+
+/* Whether the private file @path was last written before @before; a file
+ * that does not exist counts as old, one that is not private as new (it is
+ * never touched). */
+static bool written_before(const char *path, time_t before)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT;
+	return S_ISREG(st.st_mode) && st.st_uid == geteuid() && (st.st_mode & 077) == 0 &&
+	       st.st_mtime < before;
+}
+
+static bool dead(const char *db, const char *wal, time_t before)
+{
+	bool exists;
+	char note[8];
+
+	return trusted(db, &exists, note, sizeof note) && exists && written_before(db, before) &&
+	       written_before(wal, before);
+}
+
+/* Removes the other snapshots of the directory that no check has written
+ * for SNAPSHOT_DEAD_AGE, each under its own lock (a refresh that holds it
+ * is left alone). Called after a refresh, not by the checks it serves. */
+static void sweep_dead(const struct snapshot *sn)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(sn->path, '/');
+	time_t before = time(NULL) - SNAPSHOT_DEAD_AGE;
+	DIR *d;
+	struct dirent *e;
+
+	if (slash == NULL || (size_t)(slash - sn->path) >= sizeof dir)
+		return;
+	memcpy(dir, sn->path, (size_t)(slash - sn->path));
+	dir[slash - sn->path] = '\0';
+	d = opendir(dir);
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		char db[PATH_MAX], wal[PATH_MAX + 8], shm[PATH_MAX + 8], lock[PATH_MAX];
+		char note[256];
+		int fd = -1, n;
+		bool busy;
+
+		if (!snapshot_db_name(e->d_name))
+			continue;
+		n = snprintf(db, sizeof db, "%s/%s", dir, e->d_name);
+		if (n < 0 || (size_t)n >= sizeof db || strcmp(db, sn->path) == 0)
+			continue;
+		snprintf(wal, sizeof wal, "%s-wal", db);
+		snprintf(shm, sizeof shm, "%s-shm", db);
+		snprintf(lock, sizeof lock, "%.*s.lock", n - 3, db);
+		if (!dead(db, wal, before) || !privdir_lock(lock, 0, &fd, &busy, note, sizeof note))
+			continue;
+		/* looked at again under the lock: a refresh may have just ended */
+		if (dead(db, wal, before)) {
+			unlink(wal);
+			unlink(shm);
+			unlink(db);
+			unlink(lock);
+		}
+		privdir_unlock(&fd);
+	}
+	closedir(d);
 }
 
 /* --- SQLite ------------------------------------------------------------- */
@@ -727,6 +819,7 @@ bool snapshot_refresh_commit(struct snapshot *sn, const struct snapshot_info *in
 	if (!exec(sn, "DELETE FROM failure", note, notelen) || !exec(sn, "COMMIT", note, notelen))
 		return false;
 	sn->writing = false;
+	sweep_dead(sn);
 	return true;
 }
 

@@ -134,7 +134,9 @@ bool snapshot_refresh_add(struct snapshot *sn, enum vspc_kind kind, const struct
 			  char *note, size_t notelen);
 
 /* Ends the refresh: commits the walk with @info's taken_at, jobs, skipped
- * and api_version and clears a stored failure. */
+ * and api_version and clears a stored failure. Then removes the other
+ * snapshots of the directory that nothing has written for two days (an
+ * identity that is gone: no --snapshot-max-age is longer than a day). */
 bool snapshot_refresh_commit(struct snapshot *sn, const struct snapshot_info *info, char *note,
 			     size_t notelen);
 

@@ -946,6 +946,60 @@ def test_two_tokens_of_two_tenants_have_two_snapshots(make_sim, view_of,
                           [U.TOKEN, U.API_KEY, U.WRONG_TOKEN]) == {}
 
 
+def test_refresh_removes_snapshots_nobody_has_written_for_two_days(vspc):
+    """A token that was replaced leaves its snapshot behind: a refresh
+    removes every other snapshot (with its -wal, -shm and lock) that
+    nothing has written for two days, and leaves alone a younger one, one
+    whose WAL is young, one whose lock is held, one that is not private and
+    files of other names. A check served from the snapshot removes
+    nothing."""
+    make_snapshot(vspc)
+    mine = only_snapshot()
+    d = os.path.dirname(mine)
+    old = time.time() - 3 * 86400
+
+    def fake(suffixes, mtime=old, mode=0o600):
+        base = os.path.join(d, "snapshot-" + uuid.uuid4().hex)
+        made = []
+        for suffix in suffixes:
+            path = base + suffix
+            shutil.copyfile(mine if suffix == ".db" else os.devnull, path)
+            os.chmod(path, mode if suffix == ".db" else 0o600)
+            os.utime(path, (mtime, mtime))
+            made.append(path)
+        return made
+    gone = [fake([".db", ".lock"]), fake([".db", ".db-wal", ".db-shm",
+                                         ".lock"]), fake([".db"])]
+    young = fake([".db", ".lock"], mtime=time.time() - 86400)
+    young_wal = fake([".db", ".db-wal", ".lock"])
+    os.utime(young_wal[1], (time.time() - 3600,) * 2)
+    held = fake([".db", ".lock"])
+    shared = fake([".db"], mode=0o644)
+    other = os.path.join(d, "snapshot-notmine.db")
+    shutil.copyfile(mine, other)
+    os.chmod(other, 0o600)
+    os.utime(other, (old, old))
+    kept = young + young_wal + held + shared + [other, mine]
+
+    fd = os.open(held[1], os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        run = run_plugin(vspc.fargs("-v", MAX_AGE))  # served: no refresh
+        assert_served(run)
+        assert all(os.path.exists(p) for made in gone for p in made)
+
+        age_snapshot(mine, 7200)
+        vspc.restart_records()
+        run = run_plugin(vspc.fargs("-v", MAX_AGE))
+        assert served_line(run)[1] == "refreshed by this run", run
+        assert_one_walk(vspc, run)
+    finally:
+        os.close(fd)
+    assert [p for made in gone for p in made if os.path.exists(p)] == []
+    assert [p for p in kept if not os.path.exists(p)] == []
+    assert_sound(mine, len(DEFAULT_VM), len(DEFAULT_CDP))
+
+
 def test_login_snapshot_is_keyed_by_the_user_name(vspc, fleet, secrets_dir):
     vspc.sim.freeze_clock(True)
     fleet(tenant_fleet())

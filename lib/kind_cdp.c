@@ -135,9 +135,11 @@ static void summary(const struct vspc_job *job, char *dst, size_t dstlen)
 		snprintf(sla, sizeof sla, "SLA %" PRId64 "%%", lp->sla.value);
 	if (lp->max_delay.f.state == VSPC_FIELD_VALUE) {
 		char age[24];
+		int64_t v = lp->max_delay.value;
 
-		time_format_age(age, sizeof age, lp->max_delay.value);
-		snprintf(delay, sizeof delay, ", max delay %s", age);
+		/* said as it is when below zero, not as the 0s an age would be */
+		time_format_age(age, sizeof age, v >= 0 ? v : v == INT64_MIN ? INT64_MAX : -v);
+		snprintf(delay, sizeof delay, ", max delay %s%s", v < 0 ? "-" : "", age);
 	}
 	if (lp->errors_count.f.state == VSPC_FIELD_VALUE)
 		snprintf(errors, sizeof errors, ", %d sync error%s", (int)lp->errors_count.value,
@@ -145,9 +147,11 @@ static void summary(const struct vspc_job *job, char *dst, size_t dstlen)
 	snprintf(dst, dstlen, "%s%s%s in the last period", sla, delay, errors);
 }
 
+/* @min is "0" for a count or a size, NULL for a figure that may be below
+ * zero (maxDelay: a difference the API does not say is never negative). */
 static void perf_int(struct result *res, const char *label, const struct vspc_field *f,
 		     int64_t value, const char *uom, const char *warn, const char *crit,
-		     const char *max)
+		     const char *min, const char *max)
 {
 	if (f->state != VSPC_FIELD_VALUE)
 		return;
@@ -157,7 +161,7 @@ static void perf_int(struct result *res, const char *label, const struct vspc_fi
 					     .uom = uom,
 					     .warn = warn,
 					     .crit = crit,
-					     .min = "0",
+					     .min = min,
 					     .max = max });
 }
 
@@ -170,20 +174,21 @@ static void period_perfdata(const struct policy_cdp *c, const struct vspc_cdp_pe
 	if (lp->f.state != VSPC_FIELD_VALUE)
 		return;
 	perf_int(res, "sla", &lp->sla.f, lp->sla.value, "%", rule_threshold_text(&c->sla_warning),
-		 rule_threshold_text(&c->sla_critical), "100");
+		 rule_threshold_text(&c->sla_critical), "0", "100");
 	rule_limit_text(warn, sizeof warn, &c->max_delay_warning);
 	rule_limit_text(crit, sizeof crit, &c->max_delay_critical);
-	perf_int(res, "max_delay", &lp->max_delay.f, lp->max_delay.value, "s", warn, crit, NULL);
+	perf_int(res, "max_delay", &lp->max_delay.f, lp->max_delay.value, "s", warn, crit, NULL,
+		 NULL);
 	perf_int(res, "sessions_success", &lp->success_count.f, lp->success_count.value, "", NULL,
-		 NULL, NULL);
+		 NULL, "0", NULL);
 	perf_int(res, "sessions_warning", &lp->warning_count.f, lp->warning_count.value, "", NULL,
-		 NULL, NULL);
+		 NULL, "0", NULL);
 	perf_int(res, "sessions_error", &lp->errors_count.f, lp->errors_count.value, "",
 		 rule_threshold_text(&c->errors_warning), rule_threshold_text(&c->errors_critical),
-		 NULL);
+		 "0", NULL);
 	perf_int(res, "sync_interval", &lp->sync_interval.f, lp->sync_interval.value, "s", NULL,
-		 NULL, NULL);
-	perf_int(res, "total_data", &lp->total_data.f, lp->total_data.value, "KB", NULL, NULL,
+		 NULL, "0", NULL);
+	perf_int(res, "total_data", &lp->total_data.f, lp->total_data.value, "KB", NULL, NULL, "0",
 		 NULL);
 }
 

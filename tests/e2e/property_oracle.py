@@ -428,8 +428,9 @@ def _cdp_perf(r, lp, opts):
     """README "Output and perfdata": "A CDP policy, from its last period,
     each where VSPC gives the figure (none when lastPeriod is null):
     `sla=<percent>%;<warn>;<crit>;0;100` with the --sla ranges,
-    `max_delay=<s>s;<warn>;<crit>;0;` with the --max-delay limits in
-    seconds, `sessions_success=<n>;;;0;`, `sessions_warning=<n>;;;0;`,
+    `max_delay=<s>s;<warn>;<crit>;;` with the --max-delay limits in
+    seconds (no minimum: VSPC does not say it is never negative),
+    `sessions_success=<n>;;;0;`, `sessions_warning=<n>;;;0;`,
     `sessions_error=<n>;<warn>;<crit>;0;` with the --errors ranges,
     `sync_interval=<s>s;;;0;` and `total_data=<KB>KB;;;0;`"."""
     if not isinstance(lp, dict):
@@ -444,7 +445,7 @@ def _cdp_perf(r, lp, opts):
         r.perf["max_delay"] = (delay, "s",
                                limit_text(opts, "max_delay_warning"),
                                limit_text(opts, "max_delay_critical"),
-                               "0", "")
+                               "", "")
     for key, label in (("successCount", "sessions_success"),
                        ("warningCount", "sessions_warning"),
                        ("errorsCount", "sessions_error")):

@@ -208,7 +208,7 @@ EXPECT = {
         [r"^'CDP SQL cluster' \(%s\) last session Success [0-9]+[smh]"
          r".* ago, SLA 99%%, max delay 7s, 0 sync errors in the last period$"
          % CDP_OK],
-        perf={"sla": r"99%;95:;90:;0;100", "max_delay": r"7s;;300;0;",
+        perf={"sla": r"99%;95:;90:;0;100", "max_delay": r"7s;;300;;",
               "sessions_error": r"0;;;0;", "last_run_age": AGE,
               "time": SECONDS},
         absent=("protected_vms",)),

@@ -79,7 +79,7 @@ static void sla_never_critical(struct check_policy *p)
 static const struct cdp_case cases[] = {
 	{ "healthy, no rules", "15", "\"Seconds\"", GOOD, none, STATE_OK,
 	  "SLA 100%, max delay 4s, 0 sync errors in the last period",
-	  "sla=100%;;;0;100 max_delay=4s;;;0; sessions_success=1440;;;0; sessions_warning=2;;;0; "
+	  "sla=100%;;;0;100 max_delay=4s;;;; sessions_success=1440;;;0; sessions_warning=2;;;0; "
 	  "sessions_error=0;;;0; sync_interval=15s;;;0; total_data=2949120KB;;;0;" },
 	{ "SLA within", "15", "\"Seconds\"", GOOD, sla_90, STATE_OK, "SLA 100%",
 	  "sla=100%;99:;90:;0;100" },
@@ -110,7 +110,9 @@ static const struct cdp_case cases[] = {
 	{ "lastPeriod a list", "15", "\"Seconds\"", "[]", sla_90, STATE_UNKNOWN,
 	  "lastPeriod is array", NULL },
 	{ "delay within", "15", "\"Seconds\"", GOOD, delay_1m, STATE_OK, "max delay 4s",
-	  "max_delay=4s;30;60;0;" },
+	  "max_delay=4s;30;60;; " },
+	{ "delay negative", "15", "\"Seconds\"", PERIOD("100", "-5", "0"), delay_1m, STATE_OK,
+	  "max delay -5s", "max_delay=-5s;30;60;; " },
 	{ "delay beyond warning", "15", "\"Seconds\"", PERIOD("100", "45", "0"), delay_1m,
 	  STATE_WARNING, "max delay 45s, beyond the warning 30s", NULL },
 	{ "delay beyond critical", "15", "\"Seconds\"", PERIOD("100", "3600", "0"), delay_1m,

@@ -175,7 +175,6 @@ def test_each_call_failing_alone(scenario):
     _, calls = F.record(sc.run, roots, sc.logdir)
     sc.restore()
     chosen = F.sites(calls, SITES_PER_SYSCALL)
-    names = set(c.name for c in chosen)
     # what each scenario must reach, so that the test cannot pass by
     # failing nothing
     want = {"cold_login": {"mkdir", "openat", "read", "flock", "fchmod",
@@ -184,9 +183,18 @@ def test_each_call_failing_alone(scenario):
                         "rename"},
             "snapshot_refresh": {"openat", "pread64", "pwrite64",
                                  "fdatasync", "fcntl", "flock", "mmap"},
-            "snapshot_read": {"openat", "pread64", "fcntl", "mmap"}}
-    assert want[sc.name] <= names, "calls not reached: %r in %r" % (
-        want[sc.name] - names, calls)
+            "snapshot_read": {"openat", "pread64", "fcntl", "mmap"}}[sc.name]
+    if F.asan_build():
+        # AddressSanitizer's allocator maps its heap with mmap as it grows,
+        # at points that move from run to run: the Nth mmap of the run
+        # recorded may be one of the sanitizer's in the run faulted, whose
+        # failure is the sanitizer's own fatal error. The plain build fails
+        # SQLite's mmap of the -shm file.
+        chosen = [c for c in chosen if c.name != "mmap"]
+        want = want - {"mmap"}
+    names = set(c.name for c in chosen)
+    assert want <= names, "calls not reached: %r in %r" % (
+        want - names, calls)
     problems = []
     for k, call in enumerate(chosen):
         for errno in (F.ERRNOS[k % 6], F.ERRNOS[(k + 3) % 6]):

@@ -161,6 +161,17 @@ as_expected() {
 	[ "$rc" -eq "$1" ] && head -n 1 out | grep -q "^VSPC REPLICATION $state - "
 }
 
+# announce TITLE ARGS...: the title, the command line to paste, and the
+# run's output
+announce() {
+	echo
+	echo "== $1"
+	shift
+	echo "\$ check_vspc_replication $(quoted "$@")"
+	run "$@"
+	cat out
+}
+
 # show EXPECTED_EXIT_CODE TITLE ARGS...
 show() {
 	want=$1
@@ -169,11 +180,7 @@ show() {
 	if $readme; then
 		return 0
 	fi
-	echo
-	echo "== $title"
-	echo "\$ check_vspc_replication $(quoted "$@")"
-	run "$@"
-	cat out
+	announce "$title" "$@"
 	if as_expected "$want"; then
 		echo "[exit code $rc: $state, as expected]"
 	else
@@ -214,11 +221,7 @@ show_list() {
 	if $readme; then
 		return 0
 	fi
-	echo
-	echo "== $title"
-	echo "\$ check_vspc_replication $(quoted "$@")"
-	run "$@"
-	cat out
+	announce "$title" "$@"
 	if [ "$rc" -eq 0 ] && head -n 1 out | grep -q "UID.*NAME.*STATUS"; then
 		echo "[exit code 0: the listing worked, as expected]"
 	else

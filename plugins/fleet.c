@@ -274,6 +274,8 @@ static bool jobs(struct fleet *fl, walk_item_fn item, void (*before)(struct flee
 		bool served = use == SNAP_READY && servable(fl, &r);
 		bool ok = false;
 
+		if (use == SNAP_READY)
+			snap_say(fl->s, &r, served);
 		if (served) {
 			before(fl);
 			ok = from_snapshot(fl, &r, item);

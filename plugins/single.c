@@ -251,16 +251,19 @@ static enum from from_snapshot(struct session *s, struct found *f)
 	}
 	switch (snapshot_find(r.sn, uid, &it, why, sizeof why)) {
 	case SNAPSHOT_FOUND:
-		if (!(cfg->target.kinds & (1u << it.kind)))
+		if (!(cfg->target.kinds & (1u << it.kind))) {
+			snap_say(s, &r, false);
 			result_line(s->rq.res, 1,
 				    "note: job %s is a %s in the snapshot: asking VSPC", uid,
 				    kind_of(it.kind)->title);
-		else if (cfg->job_status && it.item.session == NULL)
+		} else if (cfg->job_status && it.item.session == NULL) {
+			snap_say(s, &r, false);
 			result_line(s->rq.res, 1,
 				    "note: the snapshot has no BackupServerJob for job %s: asking "
 				    "VSPC",
 				    uid);
-		else {
+		} else {
+			snap_say(s, &r, true);
 			f->kind = kind_of(it.kind);
 			f->job = *it.item.job;
 			f->has_session = cfg->job_status;
@@ -272,15 +275,18 @@ static enum from from_snapshot(struct session *s, struct found *f)
 		snapshot_item_free(&it);
 		break;
 	case SNAPSHOT_ABSENT:
+		snap_say(s, &r, false);
 		result_line(s->rq.res, 1,
 			    "note: job %s is not in the snapshot (new, or deleted): asking VSPC",
 			    uid);
 		break;
 	case SNAPSHOT_AMBIGUOUS:
+		snap_say(s, &r, false);
 		result_line(s->rq.res, 1,
 			    "note: more than one job of the snapshot has UID %s: asking VSPC", uid);
 		break;
 	case SNAPSHOT_BROKEN:
+		snap_say(s, &r, false);
 		snapshot_invalidate(r.sn);
 		result_line(s->rq.res, 1, "note: %s: asking VSPC (the next run makes a new one)",
 			    why);

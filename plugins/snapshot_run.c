@@ -35,15 +35,16 @@ static bool backing_off(const struct snap_run *r)
 	return in->failed && in->failed_at <= r->now + CLOCK_SLACK && r->now < in->retry_at;
 }
 
-static void say_age(struct session *s, const struct snap_run *r, const char *how)
+void snap_say(struct session *s, const struct snap_run *r, bool answered)
 {
 	char age[32];
 
 	time_format_age(age, sizeof age, r->now - r->info.taken_at);
 	result_line(s->rq.res, 1,
-		    "answered from the snapshot %s (%s, %s old, at most %lld s allowed; %llu VM "
+		    "%s the snapshot %s (%s, %s old, at most %lld s allowed; %llu VM "
 		    "replication jobs, %llu CDP policies)",
-		    snapshot_path(r->sn), how, age, (long long)s->rq.cfg->snapshot_max_age,
+		    answered ? "answered from" : "looked in", snapshot_path(r->sn), r->how, age,
+		    (long long)s->rq.cfg->snapshot_max_age,
 		    (unsigned long long)r->info.jobs[VSPC_KIND_VM],
 		    (unsigned long long)r->info.jobs[VSPC_KIND_CDP]);
 }
@@ -135,7 +136,7 @@ static enum snap_use refresh(struct session *s, struct snap_run *r)
 			     snapshot_path(r->sn));
 			return SNAP_DIRECT;
 		}
-		say_age(s, r, "refreshed by this run");
+		r->how = "refreshed by this run";
 		return SNAP_READY;
 	}
 	if (!rf.stored) {
@@ -210,7 +211,7 @@ enum snap_use snap_acquire(struct session *s, struct snap_run *r)
 	use = decide(s, r, &stale);
 	if (!stale) {
 		if (use == SNAP_READY)
-			say_age(s, r, "made by an earlier run");
+			r->how = "made by an earlier run";
 		return use;
 	}
 	/* stale or missing: refresh it, or wait for the run that does */
@@ -235,7 +236,7 @@ enum snap_use snap_acquire(struct session *s, struct snap_run *r)
 	if (!stale) {
 		snapshot_unlock(r->sn);
 		if (use == SNAP_READY)
-			say_age(s, r, "refreshed by another run");
+			r->how = "refreshed by another run";
 		return use;
 	}
 	use = refresh(s, r);

@@ -25,11 +25,17 @@ struct snap_run {
 	struct snapshot *sn;
 	struct snapshot_info info;
 	int64_t now;
+	const char *how; /* on SNAP_READY: made by an earlier run, refreshed by ... */
 };
 
 /* Gets the run a fresh snapshot, refreshing it when need be. On
  * SNAP_READY r->sn holds it in a read transaction until snap_release(). */
 enum snap_use snap_acquire(struct session *s, struct snap_run *r);
+
+/* Says under -v which snapshot a SNAP_READY run used, how old it is and
+ * how it came, and whether it @answered or was only looked in (a job it
+ * does not hold: the note that follows says why VSPC is asked). */
+void snap_say(struct session *s, const struct snap_run *r, bool answered);
 
 /* Ends the reading and closes the file. Accepts a run that got nothing. */
 void snap_release(struct snap_run *r);

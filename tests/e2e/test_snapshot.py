@@ -47,6 +47,11 @@ ANSWERED_RE = re.compile(
     r"^answered from the snapshot (/\S+/snapshot-[0-9a-f]{32}\.db) \("
     r"(made by an earlier run|refreshed by this run|refreshed by another "
     r"run), ")
+# a snapshot that was looked in but could not answer (a note says why)
+LOOKED_RE = re.compile(
+    r"^looked in the snapshot (/\S+/snapshot-[0-9a-f]{32}\.db) \("
+    r"(made by an earlier run|refreshed by this run|refreshed by another "
+    r"run), ")
 API_LINE = "VSPC API version "
 # the walk of the default fleet: one page of each collection
 DEFAULT_WALK = [("vm", 0), ("cdp", 0)]
@@ -250,6 +255,17 @@ def served_line(run):
     return hits[0].group(1), hits[0].group(2)
 
 
+def looked_line(run):
+    """The snapshot the -v output says was looked in, without answering,
+    and how it was made; no line may claim it answered."""
+    hits = [m for m in (LOOKED_RE.match(line) for line in run.lines[1:])
+            if m]
+    assert len(hits) == 1 and not any(
+        ANSWERED_RE.match(line) for line in run.lines[1:]), \
+        "no (or more than one) looked-in line: %r" % run
+    return hits[0].group(1), hits[0].group(2)
+
+
 def is_source_note(line):
     """A note about the snapshot, or about asking VSPC instead."""
     return line.startswith("note:") and ("snapshot" in line or
@@ -275,8 +291,8 @@ def comparable(run, side):
     from: the API version line (direct) and the snapshot's own line."""
     if run.state is None:  # --list: the output as it is
         return run.stdout
-    drop = (API_LINE,) if side == "direct" else (API_LINE, "answered from "
-                                                 "the snapshot ")
+    drop = (API_LINE,) if side == "direct" else (
+        API_LINE, "answered from the snapshot ", "looked in the snapshot ")
     perf = [(k, v.raw) for k, v in run.perf.items() if k != "time"]
     rest = [line for line in run.lines[1:] if not line.startswith(drop)]
     return run.state, run.summary, perf, rest
@@ -804,6 +820,7 @@ def test_new_job_is_asked_for_directly(vspc, fleet, kind):
     snap, snap_paths = alone(vspc, vspc.hargs(uid, *opts, MAX_AGE))
     assert_state(snap, "CRITICAL")
     assert not_in_snapshot(uid) in snap.lines, snap
+    looked_line(snap)
     # the direct requests, and no walk
     assert snap_paths == direct_paths and direct_paths, (snap_paths,
                                                          direct_paths)
@@ -932,7 +949,8 @@ def test_two_tokens_of_two_tenants_have_two_snapshots(make_sim, view_of,
         cases.append(snapshot_case(args + ["-j", theirs, "-v"]))
         expect.append((path, theirs))
     for (d, s), (path, theirs) in zip(same_second(cases), expect):
-        assert served_line(s)[0] == path, s
+        assert (served_line if theirs is None else looked_line)(s)[0] == \
+            path, s
         if theirs is None:
             assert_same(d, s)
         else:
@@ -1046,7 +1064,7 @@ def test_login_snapshot_is_keyed_by_the_user_name(vspc, fleet, secrets_dir):
     vspc.restart_records()
     run = run_plugin(args(cred, "-j", NOWHERE, "-v", MAX_AGE))
     assert_state(run, "CRITICAL")
-    assert served_line(run)[0] == paths[0]
+    assert looked_line(run)[0] == paths[0]
     assert grants() == ["password"]
     assert walk_of(vspc.requests()) == []
 
@@ -1555,10 +1573,12 @@ def check_jobs(view, f, path, options_of, pinned=(), absent=True):
     for (d, s), (uid, no_status) in zip(same_second(cases), uid_of):
         if uid not in names:
             # new, deleted or of no collection: asked for
+            looked_line(s)
             assert _without_note(s, uid) == comparable(d, "direct"), (d, s)
         elif uid in lacking and not no_status:
             note = NO_SESSION % uid
             assert note in s.lines, s
+            looked_line(s)
             assert without_lines(comparable(s, "snapshot"), note) == \
                 comparable(d, "direct"), (d, s)
         else:
@@ -1577,6 +1597,7 @@ def check_fleets(view, forms, can_tell):
         server = any(o.startswith("--backup-server=") for o in form)
         if server and not can_tell:
             assert CANNOT_TELL in s.lines, s
+            looked_line(s)
             assert without_lines(comparable(s, "snapshot"), CANNOT_TELL) \
                 == comparable(d, "direct"), (d, s)
         else:
@@ -1638,6 +1659,7 @@ def test_backup_server_is_answered_when_every_job_names_one(vspc, fleet):
     (d, s), = same_second([snapshot_case(vspc.fargs(
         "-v", "--backup-server=" + other))])
     assert CANNOT_TELL in s.lines, s
+    looked_line(s)
     assert without_lines(comparable(s, "snapshot"), CANNOT_TELL) == \
         comparable(d, "direct"), (d, s)
 

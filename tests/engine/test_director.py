@@ -66,8 +66,6 @@ FLEET = {
                   "status": "Success",
                   "last_period": {"sla": 97, "maxDelay": 12}}],
 }
-# a job of another host's VSPC: never a service of this one
-OTHER_UID = "7b6a5948-3726-4150-8f9e-8d7c6b5a4999"
 SERVICES = {"replication vm " + VM_UID: ("vm", VM_UID, "CRITICAL"),
             "replication cdp " + CDP_UID: ("cdp", CDP_UID, "OK")}
 # the options the basket's kind templates give (vspc-replication-vm-job,

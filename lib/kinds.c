@@ -136,25 +136,3 @@ enum vspc_error kind_decode_filtered_doc(const struct job_kind *k, const struct 
 	}
 	return rc;
 }
-
-enum vspc_error kind_decode_filtered(const struct job_kind *k, const char *body, size_t len,
-				     const char *uid, struct vspc_job *job,
-				     struct vspc_job_session *session, bool *found,
-				     bool *has_session, char *err, size_t errlen)
-{
-	struct json_doc *doc = NULL;
-	char why[160];
-	enum json_error jrc = json_parse_trimmed(body, len, &field_job_trim, &doc, why, sizeof why);
-	enum vspc_error rc;
-
-	memset(job, 0, sizeof *job);
-	memset(session, 0, sizeof *session);
-	*found = *has_session = false;
-	if (jrc != JSON_OK) {
-		json_free(doc);
-		return vspc_json_failed(jrc, why, err, errlen);
-	}
-	rc = kind_decode_filtered_doc(k, doc, uid, job, session, found, has_session, err, errlen);
-	json_free(doc);
-	return rc;
-}

@@ -64,8 +64,12 @@ const char *kind_foreign_option(const struct job_kind *k, const struct check_pol
 enum vspc_error kind_decode_answer(const struct job_kind *k, const char *body, size_t len,
 				   struct vspc_job *job, char *err, size_t errlen);
 
-/* kind_decode_answer() and kind_decode_filtered() of an answer already
- * parsed (lib/answer.h streams them). */
+/* kind_decode_answer() of an answer already parsed (lib/answer.h streams
+ * them), and the same for an answer to the collection of kind @k filtered
+ * on the instanceUid @uid with the BackupServerJob expanded: the element
+ * naming @uid (a server that ignored the filter may send others too).
+ * *@found tells whether there was one, *@has_session whether it carried
+ * its BackupServerJob. */
 enum vspc_error kind_decode_answer_doc(const struct job_kind *k, const struct json_doc *doc,
 				       struct vspc_job *job, char *err, size_t errlen);
 enum vspc_error kind_decode_filtered_doc(const struct job_kind *k, const struct json_doc *doc,
@@ -77,15 +81,5 @@ enum vspc_error kind_decode_filtered_doc(const struct job_kind *k, const struct 
  * when the BackupServerJob is embedded (*@has_session), its session. */
 void kind_decode_element(const struct job_kind *k, const struct json_value *item,
 			 struct vspc_job *job, struct vspc_job_session *session, bool *has_session);
-
-/* Decodes a 200 answer to the collection of kind @k filtered on the
- * instanceUid @uid with the BackupServerJob expanded: the element naming
- * @uid (a server that ignored the filter may send others too). *@found
- * tells whether there was one, *@has_session whether it carried its
- * BackupServerJob. */
-enum vspc_error kind_decode_filtered(const struct job_kind *k, const char *body, size_t len,
-				     const char *uid, struct vspc_job *job,
-				     struct vspc_job_session *session, bool *found,
-				     bool *has_session, char *err, size_t errlen);
 
 #endif

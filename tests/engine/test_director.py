@@ -341,10 +341,16 @@ def contrib_command(w, d):
     return i2.objects()[("CheckCommand", "vspc_replication")]["properties"]
 
 
-def director_main(w, stage, extra):
-    """An icinga2.conf for a master that Director deploys to: the zones a
-    kickstart would have imported, and the stage's zones.d."""
-    return ("const PluginDir = %s\nconst NodeName = \"master\"\n"
+def deploy(i2, w, files, extra=""):
+    """Lays out the rendered files as Director's stage under i2's
+    directory, with an icinga2.conf for the master Director deploys to
+    (the zones a kickstart would have imported, the stage's zones.d, and
+    extra), and validates it: icinga2 daemon -C with no warning."""
+    stage = os.path.join(i2.d, "stage")
+    for path, content in files.items():
+        E.write(os.path.join(stage, path), content)
+    E.write(i2.main,
+            "const PluginDir = %s\nconst NodeName = \"master\"\n"
             "const ZoneName = \"master\"\n"
             "include <itl>\ninclude <plugins>\n"
             "object Endpoint \"master\" { }\n"
@@ -353,19 +359,15 @@ def director_main(w, stage, extra):
             "include_zones \"director\", %s\n"
             % (json.dumps(w.plugin_dir),
                json.dumps(os.path.join(stage, "zones.d"))) + extra)
+    i2.validate()
 
 
 @pytest.fixture(scope="module")
 def rendered(director):
     """The objects of icinga2 daemon -C of the rendered configuration, which
     must pass with no warning."""
-    d = os.path.join(director.d, "validate")
-    i2 = E.Icinga2(d, director.world)
-    stage = os.path.join(d, "stage")
-    for path, content in director.files.items():
-        E.write(os.path.join(stage, path), content)
-    E.write(i2.main, director_main(director.world, stage, ""))
-    i2.validate()
+    i2 = E.Icinga2(os.path.join(director.d, "validate"), director.world)
+    deploy(i2, director.world, director.files)
     return i2.objects()
 
 
@@ -505,11 +507,7 @@ def test_icinga2_runs_both_services(director, world):  # noqa: F811
                "--check_interval", "300", "--retry_interval", "120")
     assert "check_interval = 2s" in files[
         "zones.d/director-global/service_templates.conf"]
-    stage = os.path.join(d, "stage")
-    for path, content in files.items():
-        E.write(os.path.join(stage, path), content)
-    E.write(i2.main, director_main(w, stage, extra))
-    i2.validate()
+    deploy(i2, w, files, extra)
     since = director.sim.mark()
     daemon = E.Daemon(i2.argv(), i2.env, d, os.path.join(d, "daemon.out"))
     try:

@@ -175,26 +175,25 @@ static bool snapshot_db_name(const char *name)
 	return true;
 }
 
-/* Whether the private file @path was last written before @before; a file
- * that does not exist counts as old, one that is not private as new (it is
- * never touched). */
-static bool written_before(const char *path, time_t before)
+/* A private file of this user last written before @before. */
+static bool old_private(const struct stat *st, time_t before)
+{
+	return S_ISREG(st->st_mode) && st->st_uid == geteuid() && (st->st_mode & 077) == 0 &&
+	       st->st_mtime < before;
+}
+
+/* A snapshot nothing has written since @before: the database a private
+ * file that old, its WAL absent or as old. One that is not private is
+ * never touched. */
+static bool dead(const char *db, const char *wal, time_t before)
 {
 	struct stat st;
 
-	if (lstat(path, &st) != 0)
+	if (lstat(db, &st) != 0 || !old_private(&st, before))
+		return false;
+	if (lstat(wal, &st) != 0)
 		return errno == ENOENT;
-	return S_ISREG(st.st_mode) && st.st_uid == geteuid() && (st.st_mode & 077) == 0 &&
-	       st.st_mtime < before;
-}
-
-static bool dead(const char *db, const char *wal, time_t before)
-{
-	bool exists;
-	char note[8];
-
-	return trusted(db, &exists, note, sizeof note) && exists && written_before(db, before) &&
-	       written_before(wal, before);
+	return old_private(&st, before);
 }
 
 /* Removes the other snapshots of the directory that no check has written
